@@ -1,0 +1,103 @@
+/**
+ * Topic administration through librdkafka's AdminClient (main thread only).
+ */
+import Kafka from 'node-rdkafka';
+import { errorMessage, TurbineError } from '../errors.js';
+
+export interface TopicSpec {
+  name: string;
+  partitions: number;
+  config?: Record<string, string>;
+}
+
+/** librdkafka error code for "topic already exists" (RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS). */
+const TOPIC_ALREADY_EXISTS = 36;
+
+function withAdmin<T>(
+  brokers: string,
+  extra: Record<string, string>,
+  fn: (admin: Kafka.IAdminClient) => Promise<T>,
+): Promise<T> {
+  const admin = Kafka.AdminClient.create({ 'metadata.broker.list': brokers, 'client.id': 'turbine-admin', ...extra });
+  return fn(admin).finally(() => admin.disconnect());
+}
+
+/** Creates the topics that do not exist yet; existing ones are left as they are. */
+export function ensureTopics(
+  brokers: string,
+  topics: TopicSpec[],
+  extra: Record<string, string> = {},
+  timeoutMs = 15_000,
+): Promise<void> {
+  return withAdmin(brokers, extra, async (admin) => {
+    for (const topic of topics) {
+      await new Promise<void>((resolve, reject) => {
+        admin.createTopic(
+          {
+            topic: topic.name,
+            num_partitions: topic.partitions,
+            replication_factor: -1,
+            config: topic.config ?? {},
+          },
+          timeoutMs,
+          (err) => {
+            if (!err || (err as { code?: number }).code === TOPIC_ALREADY_EXISTS) resolve();
+            else
+              reject(
+                new TurbineError('KAFKA_ADMIN_FAILED', `Creating topic ${topic.name} failed: ${errorMessage(err)}`, {
+                  cause: err,
+                }),
+              );
+          },
+        );
+      });
+    }
+  });
+}
+
+export function deleteTopics(brokers: string, names: string[], timeoutMs = 15_000): Promise<void> {
+  return withAdmin(brokers, {}, async (admin) => {
+    for (const name of names) {
+      await new Promise<void>((resolve) => admin.deleteTopic(name, timeoutMs, () => resolve()));
+    }
+  });
+}
+
+/**
+ * Partition count of each topic that exists (absent ones are missing from the map).
+ * Uses a short-lived producer for metadata, since the AdminClient has no metadata call here.
+ */
+export function topicPartitions(
+  brokers: string,
+  names: string[],
+  extra: Record<string, string> = {},
+  timeoutMs = 15_000,
+): Promise<Map<string, number>> {
+  const producer = new Kafka.Producer({ 'metadata.broker.list': brokers, 'client.id': 'turbine-metadata', ...extra });
+  return new Promise<Map<string, number>>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      producer.disconnect();
+      reject(
+        new TurbineError('KAFKA_CONNECT_FAILED', `No metadata from brokers ${brokers} within ${timeoutMs} ms`, {}),
+      );
+    }, timeoutMs);
+    producer.connect({ timeout: timeoutMs }, (err, metadata) => {
+      clearTimeout(timer);
+      if (err) {
+        producer.disconnect();
+        reject(
+          new TurbineError('KAFKA_CONNECT_FAILED', `Cannot reach brokers ${brokers}: ${errorMessage(err)}`, {
+            cause: err,
+          }),
+        );
+        return;
+      }
+      const out = new Map<string, number>();
+      for (const t of metadata.topics) {
+        if (names.includes(t.name) && t.partitions.length > 0) out.set(t.name, t.partitions.length);
+      }
+      producer.disconnect();
+      resolve(out);
+    });
+  });
+}

@@ -1,0 +1,61 @@
+/**
+ * `turbine run`: validate config (before touching Kafka), start the engine and its HTTP server,
+ * drain on SIGTERM/SIGINT. Exit codes: 0 clean drain, 1 runtime failure or drain deadline
+ * passed, 2 invalid configuration.
+ */
+import { loadConfig } from '../config/load.js';
+import { Engine } from '../engine.js';
+import { errorMessage, TurbineError } from '../errors.js';
+import { startHttpServer } from '../observability/http-server.js';
+import { createLogger } from '../observability/logger.js';
+import { parseRunArgs, runHelp } from './run-args.js';
+
+export async function runCommand(argv: string[]): Promise<number> {
+  const args = parseRunArgs(argv);
+  if (args.help) {
+    process.stdout.write(`${runHelp()}\n`);
+    return 0;
+  }
+  const config = loadConfig({ flags: args.flags, env: process.env, file: args.configFile });
+  const logger = createLogger(config.logLevel);
+  const engine = new Engine(config, { logger });
+  let exitCode = 0;
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) {
+      logger.warn({ signal }, 'second signal: exiting without drain');
+      process.exit(130);
+    }
+    stopping = true;
+    logger.info({ signal }, 'signal received; draining');
+    void engine.close();
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  engine.on('error', (error: unknown) => {
+    exitCode = 1;
+    logger.error({ err: errorMessage(error) }, 'engine error');
+  });
+
+  const http = config.metricsPort > 0 ? await startHttpServer(engine, config.metricsHost, config.metricsPort) : undefined;
+  if (http) logger.info({ port: http.port }, 'metrics and health endpoints listening');
+  try {
+    await engine.start();
+  } catch (error) {
+    await http?.close();
+    if (stopping) return 0;
+    throw error;
+  }
+  if (stopping) void engine.close();
+  const result = await new Promise<{ drained: boolean }>((resolve) => engine.once('closed', resolve));
+  await http?.close();
+  return result.drained ? exitCode : 1;
+}
+
+export function formatCliError(error: unknown): { message: string; exitCode: number } {
+  if (error instanceof TurbineError) {
+    const exitCode = error.code === 'CONFIG_INVALID' || error.code === 'CONFIG_FILE_UNREADABLE' ? 2 : 1;
+    return { message: `turbine: ${error.code}: ${error.message}`, exitCode };
+  }
+  return { message: `turbine: ${errorMessage(error)}`, exitCode: 1 };
+}

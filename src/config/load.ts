@@ -1,0 +1,116 @@
+/**
+ * Config sources merged once, validated once: flags > TURBINE_* environment > JSON file > defaults.
+ * The result is frozen; every stage receives it and nothing re-validates.
+ */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { z } from 'zod';
+import { TurbineError } from '../errors.js';
+import { envName, flagName, OPTIONS, type OptionName } from './options.js';
+
+type Shape = { [K in OptionName]: (typeof OPTIONS)[K]['schema'] };
+const shape = Object.fromEntries(Object.entries(OPTIONS).map(([k, v]) => [k, v.schema])) as Shape;
+
+const schema = z.strictObject(shape).superRefine((c, ctx) => {
+  if (c.inputFormat === 'avro' && !c.inputSchema)
+    ctx.addIssue({ code: 'custom', path: ['inputSchema'], message: 'is required when inputFormat is avro (an .avsc file)' });
+  if (c.outputFormat === 'avro' && !c.outputSchema)
+    ctx.addIssue({ code: 'custom', path: ['outputSchema'], message: 'is required when outputFormat is avro (an .avsc file)' });
+  if (c.input === c.output)
+    ctx.addIssue({ code: 'custom', path: ['output'], message: 'must differ from input (the engine would consume its own output)' });
+});
+
+type Parsed = z.infer<typeof schema>;
+export type TurbineConfig = Readonly<Omit<Parsed, 'deadLetterTopic'> & { deadLetterTopic: string }>;
+
+/** Raw values before validation, as strings (flags, env) or JSON values (file, API). */
+export type RawConfig = Partial<Record<OptionName, unknown>>;
+
+export interface ConfigSources {
+  flags?: RawConfig;
+  env?: NodeJS.ProcessEnv;
+  file?: string;
+}
+
+/** Reads TURBINE_* variables; TURBINE_KAFKA_FETCH_MAX_BYTES=1 → kafka['fetch.max.bytes']. */
+export function configFromEnv(env: NodeJS.ProcessEnv): RawConfig {
+  const out: RawConfig = {};
+  for (const name of Object.keys(OPTIONS) as OptionName[]) {
+    if (name === 'kafka') continue;
+    const value = env[envName(name)];
+    if (value !== undefined && value !== '') out[name] = value;
+  }
+  const kafka: Record<string, string> = {};
+  for (const [key, value] of Object.entries(env)) {
+    if (key.startsWith('TURBINE_KAFKA_') && value !== undefined) {
+      kafka[key.slice('TURBINE_KAFKA_'.length).toLowerCase().replace(/_/g, '.')] = value;
+    }
+  }
+  if (Object.keys(kafka).length > 0) out.kafka = kafka;
+  return out;
+}
+
+export function configFromFile(path: string): RawConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (cause) {
+    throw new TurbineError('CONFIG_FILE_UNREADABLE', `Cannot read config file ${path}: ${(cause as Error).message}`, {
+      cause,
+    });
+  }
+  try {
+    const parsed: unknown = JSON.parse(text);
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('expected a JSON object');
+    return parsed as RawConfig;
+  } catch (cause) {
+    throw new TurbineError('CONFIG_FILE_UNREADABLE', `Config file ${path} is not a JSON object: ${(cause as Error).message}`, {
+      cause,
+    });
+  }
+}
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  const name = String(issue.path[0] ?? '');
+  const where = name in OPTIONS ? `${name} (${flagName(name)}, ${envName(name)})` : name || 'config';
+  if (issue.code === 'unrecognized_keys') {
+    return `unknown option(s) ${issue.keys.join(', ')}; accepted options: ${Object.keys(OPTIONS).join(', ')}`;
+  }
+  if (issue.code === 'invalid_value' && 'values' in issue) {
+    return `${where}: accepted values are ${issue.values.map((v) => String(v)).join(' | ')}`;
+  }
+  if (issue.code === 'invalid_type' && issue.message.includes('undefined')) {
+    return `${where} is required: ${OPTIONS[name as OptionName]?.doc ?? ''}`.trim();
+  }
+  if (issue.code === 'too_small' || issue.code === 'too_big') {
+    const spec = OPTIONS[name as OptionName];
+    return `${where}: ${issue.message.replace(/^Too (small|big): expected (number|string) to (have )?/, 'must be ')}${spec ? `; ${spec.doc}` : ''}`;
+  }
+  return `${where}: ${issue.message}`;
+}
+
+/** Merge and validate. Throws TurbineError CONFIG_INVALID naming each bad option. */
+export function loadConfig(sources: ConfigSources = {}): TurbineConfig {
+  const fromFile = sources.file ? configFromFile(resolve(sources.file)) : {};
+  const fromEnv = sources.env ? configFromEnv(sources.env) : {};
+  const fromFlags = sources.flags ?? {};
+  const kafka = {
+    ...((fromFile.kafka as Record<string, string> | undefined) ?? {}),
+    ...((fromEnv.kafka as Record<string, string> | undefined) ?? {}),
+    ...((fromFlags.kafka as Record<string, string> | undefined) ?? {}),
+  };
+  const merged: RawConfig = { ...fromFile, ...fromEnv, ...fromFlags, kafka };
+  const result = schema.safeParse(merged);
+  if (!result.success) {
+    const lines = result.error.issues.map(describeIssue);
+    throw new TurbineError('CONFIG_INVALID', `Invalid configuration:\n  - ${lines.join('\n  - ')}`, {
+      details: { issues: lines },
+    });
+  }
+  const c = result.data;
+  return Object.freeze({
+    ...c,
+    kafka: Object.freeze({ ...c.kafka }),
+    deadLetterTopic: c.deadLetterTopic ?? `${c.input}.dlq`,
+  }) as TurbineConfig;
+}

@@ -1,0 +1,133 @@
+/**
+ * The one table of Turbine's options: name, schema (with default and bounds), unit in the name,
+ * and a doc line. The CLI flags, TURBINE_* environment variables, the config file and the
+ * README's configuration table all derive from this table (test/unit/config/readme-table.test.ts).
+ */
+import { availableParallelism } from 'node:os';
+import { z } from 'zod';
+
+const MiB = 1024 * 1024;
+
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const bool = z.union([
+  z.boolean(),
+  z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true' || v === '1' || v === 'yes'),
+]);
+const nonEmpty = z.string().trim().min(1);
+
+export interface OptionSpec {
+  schema: z.ZodType;
+  doc: string;
+  /** Shown in --help and the README when the default is computed at run time. */
+  defaultText?: string;
+  /** Options that only make sense with a value for the engine (`turbine run`). */
+  required?: boolean;
+}
+
+export const OPTIONS = {
+  brokers: { schema: nonEmpty, required: true, doc: 'Bootstrap brokers, comma-separated host:port.' },
+  input: { schema: nonEmpty, required: true, doc: 'Input topic to consume.' },
+  output: { schema: nonEmpty, required: true, doc: 'Output topic for worker results.' },
+  group: { schema: nonEmpty, required: true, doc: 'Consumer group id; run more instances with the same group to scale out.' },
+  worker: {
+    schema: nonEmpty,
+    required: true,
+    doc: 'Path to the worker module (.js, .cjs, .mjs or .ts) whose default export processes a batch.',
+  },
+  poolSize: {
+    schema: int(1, 1024).default(() => Math.max(1, availableParallelism())),
+    defaultText: 'CPU count',
+    doc: 'Worker threads in the pool.',
+  },
+  ordering: {
+    schema: z.enum(['partition', 'key', 'unordered']).default('partition'),
+    doc: 'Output order kept per partition, per key (more parallelism inside a partition) or not at all.',
+  },
+  keyLanes: {
+    schema: int(1, 4096).default(16),
+    doc: 'Key mode: lanes per partition; records are hashed by key to a lane, each lane ordered on its own.',
+  },
+  batchMaxRecords: { schema: int(1, 1_000_000).default(500), doc: 'Most records in one worker batch.' },
+  batchMaxBytes: { schema: int(1024, 256 * MiB).default(1 * MiB), doc: 'Most key+value bytes in one worker batch.' },
+  batchLingerMs: {
+    schema: int(0, 60_000).default(5),
+    doc: 'How long a partial batch waits for more records before it is dispatched.',
+  },
+  maxInFlightRecords: {
+    schema: int(1, 10_000_000).default(20_000),
+    doc: 'Records consumed but not yet committed-ready; beyond it partitions are paused.',
+  },
+  maxInFlightBytes: {
+    schema: int(1024, 16 * 1024 * MiB).default(64 * MiB),
+    doc: 'Bytes consumed but not yet committed-ready; beyond it partitions are paused.',
+  },
+  inputFormat: { schema: z.enum(['json', 'raw', 'avro']).default('json'), doc: 'How input values are decoded.' },
+  outputFormat: { schema: z.enum(['json', 'raw', 'avro']).default('json'), doc: 'How output values are encoded.' },
+  inputSchema: { schema: nonEmpty.optional(), doc: 'Avro schema file (.avsc) for input values; needed with inputFormat avro.' },
+  outputSchema: {
+    schema: nonEmpty.optional(),
+    doc: 'Avro schema file (.avsc) for output values; needed with outputFormat avro.',
+  },
+  avroWireFormat: {
+    schema: z.enum(['confluent', 'plain']).default('confluent'),
+    doc: 'Avro framing: Confluent (magic byte + 4-byte schema id) or plain Avro binary.',
+  },
+  outputSchemaId: {
+    schema: int(0, 2 ** 31 - 1).default(1),
+    doc: 'Schema id written in the Confluent header of Avro outputs.',
+  },
+  lineageHeaders: {
+    schema: bool.default(true),
+    doc: 'Add turbine.source.topic/partition/offset headers to every output record.',
+  },
+  deadLetterTopic: { schema: nonEmpty.optional(), defaultText: '<input>.dlq', doc: 'Topic for records that fail.' },
+  retryMaxAttempts: {
+    schema: int(1, 100).default(3),
+    doc: 'Attempts of a failing batch (then of each of its records) before a record is dead-lettered.',
+  },
+  retryInitialMs: { schema: int(0, 600_000).default(100), doc: 'First retry delay; doubles per attempt, with jitter.' },
+  retryMaxMs: { schema: int(0, 3_600_000).default(10_000), doc: 'Longest retry delay.' },
+  commitIntervalMs: { schema: int(10, 600_000).default(1000), doc: 'How often acknowledged offsets are committed.' },
+  shutdownTimeoutMs: {
+    schema: int(0, 3_600_000).default(30_000),
+    doc: 'On SIGTERM/SIGINT: deadline to drain, flush and commit before exiting.',
+  },
+  rebalanceDrainTimeoutMs: {
+    schema: int(0, 600_000).default(10_000),
+    doc: 'On revoke: deadline to finish in-flight work of the revoked partitions before releasing them.',
+  },
+  startFrom: {
+    schema: z.enum(['earliest', 'latest']).default('earliest'),
+    doc: 'Where a group with no committed offset starts (auto.offset.reset).',
+  },
+  createTopics: {
+    schema: bool.default(true),
+    doc: 'Create the output and dead-letter topics at start if missing (with the input topic\'s partition count).',
+  },
+  clientId: { schema: nonEmpty.default('turbine'), doc: 'Kafka client.id prefix.' },
+  metricsPort: {
+    schema: int(0, 65_535).default(9464),
+    doc: 'Port of the HTTP server for /metrics, /healthz and /readyz; 0 turns it off.',
+  },
+  metricsHost: { schema: nonEmpty.default('0.0.0.0'), doc: 'Address the HTTP server binds.' },
+  logLevel: {
+    schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    doc: 'Log level of the JSON logs on stderr.',
+  },
+  kafka: {
+    schema: z.record(z.string(), z.string()).default({}),
+    doc: 'librdkafka properties passed through (--kafka key=value, TURBINE_KAFKA_<KEY>=value with _ for .).',
+  },
+} as const satisfies Record<string, OptionSpec>;
+
+export type OptionName = keyof typeof OPTIONS;
+
+/** camelCase option name → --kebab-case flag. */
+export function flagName(name: string): string {
+  return `--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+}
+
+/** camelCase option name → TURBINE_SCREAMING_SNAKE environment variable. */
+export function envName(name: string): string {
+  return `TURBINE_${name.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
+}

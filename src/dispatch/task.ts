@@ -1,0 +1,43 @@
+/**
+ * The messages exchanged with worker threads. Plain data only: errors travel as FailureData.
+ */
+import type { FailureData } from '../errors.js';
+import type { RecordFormat } from '../types.js';
+
+/** Given to every worker thread once, as Piscina workerData. */
+export interface WorkerSetup {
+  workerPath: string;
+  inputFormat: RecordFormat;
+  outputFormat: RecordFormat;
+  inputSchema?: string | undefined;
+  outputSchema?: string | undefined;
+  avroWireFormat: 'confluent' | 'plain';
+  outputSchemaId: number;
+}
+
+export interface TaskInput {
+  /** packInput() of the batch's records; transferred, not cloned. */
+  buffer: ArrayBuffer;
+  topic: string;
+  partition: number;
+}
+
+export interface TaskResult {
+  ok: boolean;
+  /** packOutput(): one list of outputs per input record (empty for failed records). */
+  buffer: ArrayBuffer | null;
+  /** Per-record failures that retrying cannot fix (decode or encode errors). */
+  recordFailures: FailureData[];
+  /** Set when ok is false: the batch failed as a whole (the user function threw). */
+  failure: FailureData | null;
+  /** Time inside the user function, ms. */
+  userMs: number;
+  /** Time inside the worker in all (unpack, decode, user function, encode, pack), ms. */
+  totalMs: number;
+  threadId: number;
+}
+
+/** Loads the module and checks it exports a function; used once before touching Kafka. */
+export interface ProbeInput {
+  probe: true;
+}

@@ -1,0 +1,76 @@
+/**
+ * Turbine's typed errors. Every error the engine raises or reports carries a stable `code`
+ * from ERROR_CODES, whether retrying can help (`retriable`) and the underlying `cause`.
+ * Errors do not survive postMessage, so workers report failures as data ({ code, message })
+ * and the main thread rebuilds a TurbineError from them.
+ */
+export const ERROR_CODES = {
+  CONFIG_INVALID: 'A configuration value is missing or not accepted; the message names the option.',
+  CONFIG_FILE_UNREADABLE: 'The file given with --config cannot be read or is not valid JSON.',
+  WORKER_MODULE_INVALID: 'The worker module cannot be loaded or does not export a function.',
+  WORKER_FAILED: 'The user worker function threw or rejected for a batch.',
+  WORKER_RESULT_INVALID: 'The worker returned something other than one entry per input record.',
+  WORKER_CRASHED: 'The worker thread exited or ran out of memory while running a batch.',
+  DECODE_ERROR: 'An input record could not be decoded with the configured format.',
+  ENCODE_ERROR: 'An output record could not be encoded with the configured format.',
+  KAFKA_CONNECT_FAILED: 'The client could not connect to the brokers within the connect timeout.',
+  KAFKA_CONSUME_FAILED: 'Consuming from Kafka returned an error.',
+  KAFKA_PRODUCE_FAILED: 'Producing an output record failed (queue full or a delivery error).',
+  KAFKA_COMMIT_FAILED: 'Committing input offsets failed.',
+  KAFKA_ADMIN_FAILED: 'A topic administration request failed.',
+  SHUTDOWN_TIMEOUT: 'Draining in-flight work did not finish within the shutdown deadline.',
+  REBALANCE_DRAIN_TIMEOUT: 'In-flight work of revoked partitions did not finish within the drain deadline.',
+  INVARIANT_VIOLATION: 'An internal state that should be impossible was reached; this is a bug.',
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+const RETRIABLE: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  'WORKER_FAILED',
+  'WORKER_CRASHED',
+  'KAFKA_CONNECT_FAILED',
+  'KAFKA_CONSUME_FAILED',
+  'KAFKA_PRODUCE_FAILED',
+  'KAFKA_COMMIT_FAILED',
+]);
+
+export class TurbineError extends Error {
+  readonly code: ErrorCode;
+  readonly retriable: boolean;
+  readonly details: Readonly<Record<string, unknown>>;
+
+  constructor(code: ErrorCode, message: string, options: { cause?: unknown; details?: Record<string, unknown> } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'TurbineError';
+    this.code = code;
+    this.retriable = RETRIABLE.has(code);
+    this.details = Object.freeze({ ...(options.details ?? {}) });
+  }
+}
+
+/** Raised for states the design rules out; reaching one means Turbine has a bug. */
+export class InvariantViolation extends TurbineError {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super('INVARIANT_VIOLATION', `Invariant violated: ${message}. This should never happen; please report it.`, {
+      details,
+    });
+    this.name = 'InvariantViolation';
+  }
+}
+
+export function isTurbineError(value: unknown): value is TurbineError {
+  return value instanceof TurbineError;
+}
+
+/** A plain-data failure as it crosses the worker thread boundary. */
+export interface FailureData {
+  code: ErrorCode;
+  message: string;
+  /** Index of the record in its batch, or -1 when the failure is the batch's. */
+  recordIndex: number;
+}
+
+export function errorMessage(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  return String(error);
+}

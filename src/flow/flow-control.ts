@@ -1,0 +1,71 @@
+/**
+ * In-flight accounting and the pause/resume decision. Records count from consumption until
+ * their outputs are acknowledged (or they are dead-lettered). Above either bound the engine
+ * pauses its partitions; it resumes once both are back under the resume fraction, so it does
+ * not flap on every batch.
+ */
+export interface FlowLimits {
+  maxRecords: number;
+  maxBytes: number;
+  /** Resume when in-flight falls to this fraction of the bounds. */
+  resumeFraction?: number;
+}
+
+export class FlowControl {
+  private records = 0;
+  private bytes = 0;
+  private paused = false;
+  private readonly limits: Required<FlowLimits>;
+  /** Highest in-flight record count seen; tests assert it never passes the bound. */
+  peakRecords = 0;
+
+  constructor(limits: FlowLimits) {
+    this.limits = { resumeFraction: 0.5, ...limits };
+  }
+
+  add(records: number, bytes: number): void {
+    this.records += records;
+    this.bytes += bytes;
+    if (this.records > this.peakRecords) this.peakRecords = this.records;
+  }
+
+  release(records: number, bytes: number): void {
+    this.records -= records;
+    this.bytes -= bytes;
+  }
+
+  /** Records the consumer may still take without passing the bound. */
+  get room(): number {
+    if (this.bytes >= this.limits.maxBytes) return 0;
+    return Math.max(0, this.limits.maxRecords - this.records);
+  }
+
+  /** 'pause' or 'resume' when the state should change, else null. */
+  decide(): 'pause' | 'resume' | null {
+    if (!this.paused && (this.records >= this.limits.maxRecords || this.bytes >= this.limits.maxBytes)) {
+      this.paused = true;
+      return 'pause';
+    }
+    if (
+      this.paused &&
+      this.records <= this.limits.maxRecords * this.limits.resumeFraction &&
+      this.bytes <= this.limits.maxBytes * this.limits.resumeFraction
+    ) {
+      this.paused = false;
+      return 'resume';
+    }
+    return null;
+  }
+
+  get isPaused(): boolean {
+    return this.paused;
+  }
+
+  get inFlightRecords(): number {
+    return this.records;
+  }
+
+  get inFlightBytes(): number {
+    return this.bytes;
+  }
+}

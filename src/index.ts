@@ -1,0 +1,32 @@
+/**
+ * Turbine's public API.
+ *
+ *   import { createEngine } from 'turbine';
+ *   const engine = createEngine({ brokers, input, output, group, worker: './my-worker.js' });
+ *   await engine.start();
+ *   process.on('SIGTERM', () => engine.close());
+ */
+export { type RawConfig, loadConfig, type TurbineConfig } from './config/load.js';
+export { OPTIONS, envName, flagName } from './config/options.js';
+export {
+  type CloseResult,
+  createEngine,
+  DEAD_LETTER_HEADERS,
+  Engine,
+  type EngineOptions,
+  type EngineState,
+  type EngineStats,
+  LINEAGE_HEADERS,
+} from './engine.js';
+export { ERROR_CODES, type ErrorCode, InvariantViolation, TurbineError } from './errors.js';
+export { METRIC_DEFINITIONS } from './observability/metrics.js';
+export type {
+  InputHeaders,
+  InputRecord,
+  Ordering,
+  OutputHeaders,
+  OutputRecord,
+  RecordFormat,
+  WorkerFunction,
+  WorkerOutput,
+} from './types.js';

@@ -1,0 +1,68 @@
+/**
+ * HTTP endpoints: /metrics (Prometheus text), /healthz (liveness: the event loop answers and the
+ * consume loop returned recently), /readyz (started and owning partitions or in the group).
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Engine } from '../engine.js';
+
+/** A consume loop silent for longer than this is considered stuck. */
+export const LIVENESS_THRESHOLD_MS = 60_000;
+
+export interface HttpServer {
+  port: number;
+  close(): Promise<void>;
+}
+
+export async function startHttpServer(engine: Engine, host: string, port: number): Promise<HttpServer> {
+  const server: Server = createServer((req, res) => {
+    const url = (req.url ?? '/').split('?')[0];
+    if (url === '/metrics') {
+      engine.metrics.registry
+        .metrics()
+        .then((text) => {
+          res.writeHead(200, { 'content-type': engine.metrics.registry.contentType });
+          res.end(text);
+        })
+        .catch((error: Error) => {
+          res.writeHead(500, { 'content-type': 'text/plain' });
+          res.end(error.message);
+        });
+      return;
+    }
+    if (url === '/healthz') {
+      const idle = engine.consumeLoopIdleMs;
+      const state = engine.lifecycle;
+      const ok = state !== 'closed' && (state !== 'running' || idle < LIVENESS_THRESHOLD_MS);
+      res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ ok, state, consumeLoopIdleMs: idle }));
+      return;
+    }
+    if (url === '/readyz') {
+      const stats = engine.snapshot();
+      const ok = stats.state === 'running';
+      res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ ok, state: stats.state, assignedPartitions: stats.assignedPartitions }));
+      return;
+    }
+    if (url === '/stats') {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(engine.snapshot()));
+      return;
+    }
+    res.writeHead(404, { 'content-type': 'text/plain' });
+    res.end('not found: try /metrics, /healthz, /readyz, /stats\n');
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

@@ -1,0 +1,170 @@
+/**
+ * Every metric Turbine exports, declared once with help text that says what it shows and what
+ * to tune when it moves (Arroyo's metric_defs). Built into an injected prom-client Registry.
+ * Labels are bounded: topic and partition only, never keys or record data.
+ */
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+
+const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+const SIZE_BUCKETS = [1, 5, 10, 50, 100, 250, 500, 1000, 2500, 5000, 10000];
+
+export const METRIC_DEFINITIONS = {
+  recordsConsumed: {
+    type: 'counter',
+    name: 'turbine_records_consumed_total',
+    help: 'Input records consumed. Compare with produced to see the engine keep up; if it lags, add pool threads or instances.',
+    labels: ['topic'],
+  },
+  recordsProduced: {
+    type: 'counter',
+    name: 'turbine_records_produced_total',
+    help: 'Output records acknowledged by the broker.',
+    labels: ['topic'],
+  },
+  recordsDeadLettered: {
+    type: 'counter',
+    name: 'turbine_records_dead_lettered_total',
+    help: 'Input records sent to the dead-letter topic after failing; a rising rate means bad input or a worker bug.',
+    labels: ['topic', 'code'],
+  },
+  recordsRetried: {
+    type: 'counter',
+    name: 'turbine_records_retried_total',
+    help: 'Input records run again after a failed attempt (retry policy).',
+    labels: ['topic'],
+  },
+  batchesDispatched: {
+    type: 'counter',
+    name: 'turbine_batches_dispatched_total',
+    help: 'Batches handed to the worker pool.',
+    labels: ['topic'],
+  },
+  batchSize: {
+    type: 'histogram',
+    name: 'turbine_batch_size_records',
+    help: 'Records per dispatched batch. Tiny batches under load mean per-task overhead dominates: raise batchLingerMs.',
+    labels: [],
+    buckets: SIZE_BUCKETS,
+  },
+  taskDuration: {
+    type: 'histogram',
+    name: 'turbine_worker_task_duration_seconds',
+    help: 'Time a batch spent inside a worker (decode, user function, encode).',
+    labels: [],
+    buckets: LATENCY_BUCKETS,
+  },
+  queueWait: {
+    type: 'histogram',
+    name: 'turbine_queue_wait_seconds',
+    help: 'Time from a batch being opened to its result returning, minus worker time: linger plus pool queueing. High values: pool saturated.',
+    labels: [],
+    buckets: LATENCY_BUCKETS,
+  },
+  endToEndLatency: {
+    type: 'histogram',
+    name: 'turbine_end_to_end_latency_seconds',
+    help: 'Input record timestamp to its outputs acknowledged by the broker.',
+    labels: [],
+    buckets: LATENCY_BUCKETS,
+  },
+  inFlightRecords: {
+    type: 'gauge',
+    name: 'turbine_in_flight_records',
+    help: 'Records consumed and not yet complete. At maxInFlightRecords partitions pause.',
+    labels: [],
+  },
+  inFlightBytes: {
+    type: 'gauge',
+    name: 'turbine_in_flight_bytes',
+    help: 'Bytes consumed and not yet complete. At maxInFlightBytes partitions pause.',
+    labels: [],
+  },
+  pausedPartitions: {
+    type: 'gauge',
+    name: 'turbine_paused_partitions',
+    help: 'Partitions paused by backpressure. Constantly non-zero: the pool or the producer is the bottleneck.',
+    labels: [],
+  },
+  poolUtilization: {
+    type: 'gauge',
+    name: 'turbine_pool_utilization_ratio',
+    help: 'Share of worker pool capacity in use since start (Piscina utilization). Near 1: add threads or instances.',
+    labels: [],
+  },
+  poolQueueDepth: {
+    type: 'gauge',
+    name: 'turbine_pool_queue_depth',
+    help: 'Batches waiting for a free worker thread.',
+    labels: [],
+  },
+  workerCrashes: {
+    type: 'counter',
+    name: 'turbine_worker_crashes_total',
+    help: 'Tasks whose worker thread exited or ran out of memory; the pool replaced the thread.',
+    labels: [],
+  },
+  commits: {
+    type: 'counter',
+    name: 'turbine_commits_total',
+    help: 'Offset commits sent.',
+    labels: [],
+  },
+  commitFailures: {
+    type: 'counter',
+    name: 'turbine_commit_failures_total',
+    help: 'Offset commits that failed; offsets are committed again on the next interval.',
+    labels: [],
+  },
+  commitLatency: {
+    type: 'histogram',
+    name: 'turbine_commit_latency_seconds',
+    help: 'Time from sending an offset commit to its result.',
+    labels: [],
+    buckets: LATENCY_BUCKETS,
+  },
+  rebalances: {
+    type: 'counter',
+    name: 'turbine_rebalances_total',
+    help: 'Rebalance events by kind (assign, revoke).',
+    labels: ['kind'],
+  },
+  assignedPartitions: {
+    type: 'gauge',
+    name: 'turbine_assigned_partitions',
+    help: 'Partitions this instance owns.',
+    labels: [],
+  },
+  deliveryErrors: {
+    type: 'counter',
+    name: 'turbine_producer_delivery_errors_total',
+    help: 'Output deliveries that failed and were produced again.',
+    labels: ['topic'],
+  },
+  consumerLag: {
+    type: 'gauge',
+    name: 'turbine_consumer_lag_records',
+    help: 'High watermark minus committed offset, per partition. Growing: the engine does not keep up.',
+    labels: ['topic', 'partition'],
+  },
+} as const;
+
+type Definitions = typeof METRIC_DEFINITIONS;
+type MetricOf<D> = D extends { type: 'counter' }
+  ? Counter<string>
+  : D extends { type: 'gauge' }
+    ? Gauge<string>
+    : Histogram<string>;
+
+export type Metrics = { [K in keyof Definitions]: MetricOf<Definitions[K]> } & { registry: Registry };
+
+export function createMetrics(registry = new Registry(), defaults = true): Metrics {
+  if (defaults) collectDefaultMetrics({ register: registry, prefix: 'turbine_process_' });
+  const out: Record<string, unknown> = { registry };
+  for (const [key, def] of Object.entries(METRIC_DEFINITIONS)) {
+    const common = { name: def.name, help: def.help, labelNames: [...def.labels] as string[], registers: [registry] };
+    if (def.type === 'counter') out[key] = new Counter(common);
+    else if (def.type === 'gauge') out[key] = new Gauge(common);
+    else out[key] = new Histogram({ ...common, buckets: [...def.buckets] });
+  }
+  return out as Metrics;
+}

@@ -1,0 +1,116 @@
+/**
+ * The one place that computes a partition's commit point: the lowest consumed offset not yet
+ * complete, or one past the highest consumed offset when everything is complete (Parallel
+ * Consumer's PartitionState). Offsets are tracked in consumption order, which Kafka guarantees
+ * to be increasing within a partition; gaps (compaction, transaction markers) are fine.
+ */
+import { InvariantViolation } from '../errors.js';
+
+export class PartitionState {
+  readonly topic: string;
+  readonly partition: number;
+  /** Assignment epoch: bumped on every assign, carried by every batch of this partition. */
+  readonly epoch: number;
+  private offsets: number[] = [];
+  private done: boolean[] = [];
+  private head = 0;
+  private lastTracked = -1;
+  private lastCommitted: number;
+
+  constructor(topic: string, partition: number, epoch: number, committed = -1) {
+    this.topic = topic;
+    this.partition = partition;
+    this.epoch = epoch;
+    this.lastCommitted = committed;
+  }
+
+  /** Registers a consumed offset; it must be higher than every offset tracked before. */
+  track(offset: number): void {
+    if (offset <= this.lastTracked) {
+      throw new InvariantViolation('offsets must be tracked in increasing order', {
+        topic: this.topic,
+        partition: this.partition,
+        offset,
+        lastTracked: this.lastTracked,
+      });
+    }
+    this.offsets.push(offset);
+    this.done.push(false);
+    this.lastTracked = offset;
+  }
+
+  /** Marks offsets complete (their outputs are acknowledged, or they were dead-lettered). */
+  complete(offsets: ArrayLike<number>): void {
+    for (let i = 0; i < offsets.length; i++) this.completeOne(offsets[i]!);
+    this.advance();
+  }
+
+  private completeOne(offset: number): void {
+    let lo = this.head;
+    let hi = this.offsets.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      const value = this.offsets[mid]!;
+      if (value === offset) {
+        if (this.done[mid]) {
+          throw new InvariantViolation('offset completed twice', { partition: this.partition, offset });
+        }
+        this.done[mid] = true;
+        return;
+      }
+      if (value < offset) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    throw new InvariantViolation('completed an offset that is not pending', {
+      topic: this.topic,
+      partition: this.partition,
+      offset,
+    });
+  }
+
+  private advance(): void {
+    while (this.head < this.offsets.length && this.done[this.head]) this.head++;
+    // Compact now and then so memory follows the in-flight window, not the partition's history.
+    if (this.head > 4096 && this.head * 2 > this.offsets.length) {
+      this.offsets = this.offsets.slice(this.head);
+      this.done = this.done.slice(this.head);
+      this.head = 0;
+    }
+  }
+
+  /** Next offset to commit (Kafka commits "the next offset to read"), or null if nothing consumed. */
+  commitPoint(): number | null {
+    if (this.head < this.offsets.length) return this.offsets[this.head]!;
+    return this.lastTracked >= 0 ? this.lastTracked + 1 : null;
+  }
+
+  /** Commit point if it moved past what was last committed, else null. */
+  pendingCommit(): number | null {
+    const point = this.commitPoint();
+    return point !== null && point > this.lastCommitted ? point : null;
+  }
+
+  markCommitted(offset: number): void {
+    if (offset > this.lastCommitted) this.lastCommitted = offset;
+  }
+
+  /** Highest offset tracked so far, -1 before the first. */
+  get lastOffset(): number {
+    return this.lastTracked;
+  }
+
+  get committed(): number {
+    return this.lastCommitted;
+  }
+
+  /** Offsets consumed and not yet complete. */
+  get pending(): number {
+    let n = 0;
+    for (let i = this.head; i < this.offsets.length; i++) if (!this.done[i]) n++;
+    return n;
+  }
+
+  get idle(): boolean {
+    return this.head === this.offsets.length;
+  }
+}

@@ -1,0 +1,198 @@
+/**
+ * The KafkaConsumer side: connects, subscribes with cooperative-sticky assignment, runs the
+ * non-flowing consume loop, and turns rebalance callbacks into assign/revoke calls on a handler.
+ * Offsets are committed explicitly (enable.auto.commit=false): the commit point comes only from
+ * PartitionState, never from what was merely consumed.
+ */
+import Kafka from 'node-rdkafka';
+import { errorMessage, TurbineError } from '../errors.js';
+import type { Logger } from '../observability/logger.js';
+
+export interface TopicPartition {
+  topic: string;
+  partition: number;
+}
+
+export interface SourceHandler {
+  onAssign(partitions: TopicPartition[]): void;
+  /** Must eventually call source.releaseRevoked(partitions). */
+  onRevoke(partitions: TopicPartition[]): void;
+  onMessages(messages: Kafka.Message[]): void;
+}
+
+export interface SourceOptions {
+  brokers: string;
+  group: string;
+  topic: string;
+  clientId: string;
+  startFrom: 'earliest' | 'latest';
+  kafka: Readonly<Record<string, string>>;
+  logger: Logger;
+  onCommitted?: (err: unknown, durationMs: number) => void;
+}
+
+/** librdkafka rebalance event codes (RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS / __REVOKE_PARTITIONS). */
+const ERR_ASSIGN = -175;
+const ERR_REVOKE = -174;
+
+export function consumerConfig(options: SourceOptions, rebalance: (err: Kafka.LibrdKafkaError, a: Kafka.Assignment[]) => void): Kafka.ConsumerGlobalConfig {
+  return {
+    'metadata.broker.list': options.brokers,
+    'group.id': options.group,
+    'client.id': `${options.clientId}-consumer`,
+    'enable.auto.commit': false,
+    'enable.auto.offset.store': false,
+    'partition.assignment.strategy': 'cooperative-sticky',
+    'fetch.wait.max.ms': 50,
+    'queued.min.messages': 20000,
+    rebalance_cb: rebalance,
+    offset_commit_cb: true,
+    ...(options.kafka as Record<string, string>),
+  } as Kafka.ConsumerGlobalConfig;
+}
+
+export class Source {
+  private readonly consumer: Kafka.KafkaConsumer;
+  private readonly options: SourceOptions;
+  private handler: SourceHandler | undefined;
+  private running = false;
+  private loopDone: Promise<void> = Promise.resolve();
+  private cooperative = true;
+  /** How many messages the next consume() may return; set by the engine from flow control. */
+  maxMessages = 1000;
+
+  constructor(options: SourceOptions) {
+    this.options = options;
+    this.consumer = new Kafka.KafkaConsumer(
+      consumerConfig(options, (err, assignment) => this.onRebalance(err, assignment)),
+      { 'auto.offset.reset': options.startFrom },
+    );
+    // consume(n) waits up to this per message on a trickle (FACTS.md): keep it short.
+    this.consumer.setDefaultConsumeTimeout(20);
+    this.consumer.on('event.error', (err) => options.logger.warn({ err: errorMessage(err) }, 'consumer error'));
+  }
+
+  connect(timeoutMs: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.consumer.connect({ timeout: timeoutMs }, (err) => {
+        if (err) {
+          reject(
+            new TurbineError('KAFKA_CONNECT_FAILED', `Consumer cannot reach ${this.options.brokers}: ${errorMessage(err)}`, {
+              cause: err,
+            }),
+          );
+          return;
+        }
+        resolve();
+      });
+    });
+  }
+
+  start(handler: SourceHandler): void {
+    this.handler = handler;
+    this.consumer.on('offset.commit', (err: unknown) => this.options.onCommitted?.(err, 0));
+    this.consumer.subscribe([this.options.topic]);
+    this.cooperative = true;
+    this.running = true;
+    this.loopDone = this.loop();
+  }
+
+  private async loop(): Promise<void> {
+    let backoffMs = 100;
+    while (this.running) {
+      const n = this.maxMessages;
+      try {
+        const messages = await new Promise<Kafka.Message[]>((resolve, reject) =>
+          this.consumer.consume(Math.max(1, n), (err, msgs) => (err ? reject(err) : resolve(msgs))),
+        );
+        backoffMs = 100;
+        if (messages.length > 0 && this.running) this.handler!.onMessages(messages);
+      } catch (error) {
+        if (!this.running) break;
+        this.options.logger.warn({ err: errorMessage(error), retryInMs: backoffMs }, 'consume failed; retrying');
+        await new Promise((r) => setTimeout(r, backoffMs));
+        backoffMs = Math.min(backoffMs * 2, 5000);
+      }
+    }
+  }
+
+  private onRebalance(err: Kafka.LibrdKafkaError, assignment: Kafka.Assignment[]): void {
+    const partitions = assignment.map((a) => ({ topic: a.topic, partition: a.partition }));
+    this.cooperative = this.consumer.rebalanceProtocol() !== 'EAGER';
+    try {
+      if (err.code === ERR_ASSIGN) {
+        if (this.cooperative) this.consumer.incrementalAssign(assignment);
+        else this.consumer.assign(assignment);
+        this.handler?.onAssign(partitions);
+      } else if (err.code === ERR_REVOKE) {
+        // The unassign happens in releaseRevoked(), after in-flight work of these partitions
+        // is drained and committed: librdkafka waits for it (bounded by max.poll.interval.ms).
+        this.handler?.onRevoke(partitions);
+      } else {
+        this.options.logger.error({ err: errorMessage(err) }, 'rebalance error');
+      }
+    } catch (error) {
+      this.options.logger.error({ err: errorMessage(error) }, 'rebalance handling failed');
+    }
+  }
+
+  releaseRevoked(partitions: TopicPartition[]): void {
+    try {
+      if (this.cooperative) this.consumer.incrementalUnassign(partitions);
+      else this.consumer.unassign();
+    } catch (error) {
+      // After the consumer closed there is nothing left to release.
+      if (this.consumer.isConnected()) {
+        this.options.logger.warn({ err: errorMessage(error) }, 'unassign failed');
+      }
+    }
+  }
+
+  pause(partitions: TopicPartition[]): void {
+    if (partitions.length > 0) this.consumer.pause(partitions);
+  }
+
+  resume(partitions: TopicPartition[]): void {
+    if (partitions.length > 0) this.consumer.resume(partitions);
+  }
+
+  /** Asynchronous commit of "next offset to read" per partition. */
+  commit(offsets: Array<TopicPartition & { offset: number }>): void {
+    this.consumer.commit(offsets);
+  }
+
+  /** Synchronous commit, used on revoke and shutdown where the result must be known. */
+  commitSync(offsets: Array<TopicPartition & { offset: number }>): void {
+    this.consumer.commitSync(offsets);
+  }
+
+  queryHighWatermark(topic: string, partition: number): Promise<number> {
+    return new Promise((resolve, reject) =>
+      this.consumer.queryWatermarkOffsets(topic, partition, 5000, (err, offsets) =>
+        err ? reject(err) : resolve(offsets.highOffset),
+      ),
+    );
+  }
+
+  committed(partitions: TopicPartition[], timeoutMs = 5000): Promise<Array<TopicPartition & { offset?: number }>> {
+    return new Promise((resolve, reject) =>
+      this.consumer.committed(partitions, timeoutMs, (err, tps) => (err ? reject(err) : resolve(tps))),
+    );
+  }
+
+  /** Stops the consume loop; in-flight consume() calls finish first. */
+  async stop(): Promise<void> {
+    this.running = false;
+    await this.loopDone;
+  }
+
+  disconnect(timeoutMs = 10_000): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, timeoutMs);
+      this.consumer.disconnect(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+}

@@ -1,0 +1,164 @@
+/**
+ * The worker thread entry run by Piscina: unpack → decode → user function → encode → pack.
+ * It never touches Kafka (node-rdkafka loads in one thread per process only, FACTS.md).
+ * Failures are returned as data; a throwing user function rejects nothing.
+ */
+import { performance } from 'node:perf_hooks';
+import { threadId, workerData } from 'node:worker_threads';
+import { move, transferableSymbol, valueSymbol } from 'piscina';
+import { packOutput, unpackInput, type EncodedOutput } from '../src/dispatch/codec.js';
+import type { ProbeInput, TaskInput, TaskResult, WorkerSetup } from '../src/dispatch/task.js';
+import type { FailureData } from '../src/errors.js';
+import { createSerde } from '../src/serde/serde.js';
+import type { InputRecord, OutputRecord, WorkerFunction, WorkerOutput } from '../src/types.js';
+import { loadWorkerFunction } from './load-worker.js';
+
+const setup = workerData as WorkerSetup;
+const inputSerde = createSerde({
+  format: setup.inputFormat,
+  schemaPath: setup.inputSchema,
+  wireFormat: setup.avroWireFormat,
+  schemaId: setup.outputSchemaId,
+});
+const outputSerde = createSerde({
+  format: setup.outputFormat,
+  schemaPath: setup.outputSchema,
+  wireFormat: setup.avroWireFormat,
+  schemaId: setup.outputSchemaId,
+});
+
+let userFunction: WorkerFunction | undefined;
+let loadError: string | undefined;
+try {
+  userFunction = loadWorkerFunction(setup.workerPath);
+} catch (error) {
+  loadError = (error as Error).message;
+}
+
+const NO_OUTPUTS: EncodedOutput[] = [];
+
+function keyBytes(key: OutputRecord['key']): Buffer | null {
+  if (key === null || key === undefined) return null;
+  return typeof key === 'string' ? Buffer.from(key, 'utf8') : key;
+}
+
+function encodeOne(out: OutputRecord): EncodedOutput {
+  const headers: Array<[string, Buffer]> = [];
+  if (out.headers) {
+    for (const name in out.headers) {
+      const v = out.headers[name]!;
+      headers.push([name, typeof v === 'string' ? Buffer.from(v, 'utf8') : v]);
+    }
+  }
+  return { topic: out.topic ?? null, key: keyBytes(out.key), value: outputSerde.encode(out.value), headers };
+}
+
+function message(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+class MovableResult {
+  readonly [transferableSymbol]: ArrayBuffer[];
+  readonly [valueSymbol]: TaskResult;
+  constructor(result: TaskResult) {
+    this[transferableSymbol] = result.buffer ? [result.buffer] : [];
+    this[valueSymbol] = result;
+  }
+}
+
+function failed(failure: FailureData, started: number, userMs: number): TaskResult {
+  return {
+    ok: false,
+    buffer: null,
+    recordFailures: [],
+    failure,
+    userMs,
+    totalMs: performance.now() - started,
+    threadId,
+  };
+}
+
+export default async function runTask(task: TaskInput | ProbeInput): Promise<unknown> {
+  const started = performance.now();
+  if ('probe' in task) {
+    if (loadError !== undefined) throw new Error(loadError);
+    return { ok: true, threadId };
+  }
+  if (!userFunction) {
+    return failed({ code: 'WORKER_MODULE_INVALID', message: loadError ?? 'not loaded', recordIndex: -1 }, started, 0);
+  }
+  const raw = unpackInput(task.buffer);
+  const recordFailures: FailureData[] = [];
+  const batch: InputRecord[] = [];
+  const indexOf: number[] = [];
+  for (let i = 0; i < raw.length; i++) {
+    const r = raw[i]!;
+    let value: unknown;
+    try {
+      value = inputSerde.decode(r.value);
+    } catch (error) {
+      recordFailures.push({ code: 'DECODE_ERROR', message: message(error), recordIndex: i });
+      continue;
+    }
+    batch.push({
+      key: r.key,
+      value,
+      headers: r.headers,
+      topic: task.topic,
+      partition: task.partition,
+      offset: r.offset,
+      timestamp: r.timestamp,
+    });
+    indexOf.push(i);
+  }
+
+  let results: WorkerOutput[] = [];
+  const userStarted = performance.now();
+  if (batch.length > 0) {
+    try {
+      results = await userFunction(batch);
+    } catch (error) {
+      return failed(
+        { code: 'WORKER_FAILED', message: message(error), recordIndex: -1 },
+        started,
+        performance.now() - userStarted,
+      );
+    }
+  }
+  const userMs = performance.now() - userStarted;
+  if (!Array.isArray(results) || results.length !== batch.length) {
+    return failed(
+      {
+        code: 'WORKER_RESULT_INVALID',
+        message: `worker must return an array with one entry per input record (${batch.length}), got ${
+          Array.isArray(results) ? `an array of ${results.length}` : typeof results
+        }`,
+        recordIndex: -1,
+      },
+      started,
+      userMs,
+    );
+  }
+
+  const perInput: EncodedOutput[][] = new Array(raw.length).fill(NO_OUTPUTS);
+  for (let j = 0; j < results.length; j++) {
+    const entry = results[j];
+    if (entry === null || entry === undefined) continue;
+    const i = indexOf[j]!;
+    try {
+      perInput[i] = Array.isArray(entry) ? entry.map(encodeOne) : [encodeOne(entry)];
+    } catch (error) {
+      recordFailures.push({ code: 'ENCODE_ERROR', message: message(error), recordIndex: i });
+    }
+  }
+  const result: TaskResult = {
+    ok: true,
+    buffer: packOutput(perInput),
+    recordFailures,
+    failure: null,
+    userMs,
+    totalMs: performance.now() - started,
+    threadId,
+  };
+  return move(new MovableResult(result));
+}
