@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-'use strict';
+
 // Thin shim: the CLI lives in dist/src/cli/main.js (npm run build).
 const path = require('node:path');
 const fs = require('node:fs');

@@ -68,6 +68,11 @@ export interface CloseResult {
 export interface EngineOptions {
   logger?: Logger;
   metrics?: Metrics;
+  /**
+   * Extra environment variables for the worker threads, over the process's own. Worker modules
+   * are configured through their environment (SPIN_US, ALERT_TOPIC...).
+   */
+  workerEnv?: Readonly<Record<string, string>>;
 }
 
 interface Connected {
@@ -97,6 +102,7 @@ export class Engine extends EventEmitter {
   private gaugeTimer: NodeJS.Timeout | undefined;
   private closing: Promise<CloseResult> | undefined;
   private readonly workerName: string;
+  private readonly workerEnv: Readonly<Record<string, string>> | undefined;
   private readonly stats = {
     consumed: 0,
     produced: 0,
@@ -120,6 +126,7 @@ export class Engine extends EventEmitter {
     this.reorderer = new Reorderer(config.ordering !== 'unordered');
     this.flow = new FlowControl({ maxRecords: config.maxInFlightRecords, maxBytes: config.maxInFlightBytes });
     this.workerName = basename(config.worker);
+    this.workerEnv = options.workerEnv;
   }
 
   get lifecycle(): EngineState {
@@ -133,7 +140,8 @@ export class Engine extends EventEmitter {
 
   /** Loads the worker, checks the topics, connects, and starts consuming. */
   async start(): Promise<void> {
-    if (this.state !== 'created') throw new TurbineError('INVARIANT_VIOLATION', `start() called in state ${this.state}`);
+    if (this.state !== 'created')
+      throw new TurbineError('INVARIANT_VIOLATION', `start() called in state ${this.state}`);
     this.state = 'starting';
     const c = this.config;
     const pool = new WorkerPool({
@@ -147,6 +155,7 @@ export class Engine extends EventEmitter {
         avroWireFormat: c.avroWireFormat,
         outputSchemaId: c.outputSchemaId,
       },
+      env: this.workerEnv,
     });
     try {
       await pool.probe();
@@ -180,6 +189,7 @@ export class Engine extends EventEmitter {
         },
       });
       this.parts = { pool, sink, source };
+      source.maxMessages = Math.max(1, Math.min(2000, this.flow.room));
       await sink.connect(CONNECT_TIMEOUT_MS);
       await source.connect(CONNECT_TIMEOUT_MS);
       source.start({
@@ -198,7 +208,14 @@ export class Engine extends EventEmitter {
     this.gaugeTimer = setInterval(() => this.updateGauges(), 1000);
     this.state = 'running';
     this.logger.info(
-      { input: c.input, output: c.output, group: c.group, poolSize: c.poolSize, ordering: c.ordering, worker: c.worker },
+      {
+        input: c.input,
+        output: c.output,
+        group: c.group,
+        poolSize: c.poolSize,
+        ordering: c.ordering,
+        worker: c.worker,
+      },
       'engine started',
     );
     this.emit('started');
@@ -210,7 +227,12 @@ export class Engine extends EventEmitter {
     let delay = 1000;
     for (;;) {
       try {
-        const counts = await topicPartitions(c.brokers, [c.input, c.output, c.deadLetterTopic], c.kafka, CONNECT_TIMEOUT_MS);
+        const counts = await topicPartitions(
+          c.brokers,
+          [c.input, c.output, c.deadLetterTopic],
+          c.kafka,
+          CONNECT_TIMEOUT_MS,
+        );
         const inputPartitions = counts.get(c.input);
         if (inputPartitions === undefined) {
           throw new TurbineError('KAFKA_ADMIN_FAILED', `Input topic ${c.input} does not exist on ${c.brokers}`);
@@ -370,7 +392,10 @@ export class Engine extends EventEmitter {
     if (outcome.crashes > 0) this.metrics.workerCrashes.inc(outcome.crashes);
     const id = partitionId(batch.topic, batch.partition);
     let threads = this.threadsByPartition.get(id);
-    if (!threads) this.threadsByPartition.set(id, (threads = new Set()));
+    if (!threads) {
+      threads = new Set();
+      this.threadsByPartition.set(id, threads);
+    }
     for (const t of outcome.threadIds) if (t >= 0) threads.add(t);
     const released = this.reorderer.complete(slot, outcome);
     if (slot.dropped) this.finish(batch, false);
@@ -406,7 +431,15 @@ export class Engine extends EventEmitter {
             { [LINEAGE_HEADERS.offset]: String(record.offset) },
           );
         }
-        messages.push({ topic, partition: this.partitionFor(topic, o.key, batch.partition), key: o.key, value: o.value, headers, group, attempts: 0 });
+        messages.push({
+          topic,
+          partition: this.partitionFor(topic, o.key, batch.partition),
+          key: o.key,
+          value: o.value,
+          headers,
+          group,
+          attempts: 0,
+        });
       }
     }
     for (const dl of outcome.deadLetters) {
@@ -435,10 +468,22 @@ export class Engine extends EventEmitter {
         attempts: 0,
       });
       this.logger.warn(
-        { topic: batch.topic, partition: batch.partition, offset: record.offset, code: dl.code, attempts: dl.attempts, err: dl.message },
+        {
+          topic: batch.topic,
+          partition: batch.partition,
+          offset: record.offset,
+          code: dl.code,
+          attempts: dl.attempts,
+          err: dl.message,
+        },
         'record dead-lettered',
       );
-      this.emit('deadLettered', { topic: batch.topic, partition: batch.partition, offset: record.offset, code: dl.code });
+      this.emit('deadLettered', {
+        topic: batch.topic,
+        partition: batch.partition,
+        offset: record.offset,
+        code: dl.code,
+      });
     }
     if (messages.length === 0) {
       this.finish(batch, true);
@@ -490,7 +535,10 @@ export class Engine extends EventEmitter {
       }
       source.pause(tps);
       this.stats.pauses++;
-      this.logger.debug({ partitions: tps.length, inFlight: this.flow.inFlightRecords }, 'paused (in-flight bound reached)');
+      this.logger.debug(
+        { partitions: tps.length, inFlight: this.flow.inFlightRecords },
+        'paused (in-flight bound reached)',
+      );
       this.emit('paused', tps);
     } else if (decision === 'resume') {
       const tps: TopicPartition[] = [];
@@ -569,7 +617,10 @@ export class Engine extends EventEmitter {
         .queryHighWatermark(s.topic, s.partition)
         .then((high) => {
           const committed = s.committed >= 0 ? s.committed : (s.commitPoint() ?? 0);
-          this.metrics.consumerLag.set({ topic: s.topic, partition: String(s.partition) }, Math.max(0, high - committed));
+          this.metrics.consumerLag.set(
+            { topic: s.topic, partition: String(s.partition) },
+            Math.max(0, high - committed),
+          );
         })
         .catch(() => undefined);
     }
@@ -614,7 +665,10 @@ export class Engine extends EventEmitter {
   }
 
   private fail(error: unknown): void {
-    this.logger.error({ err: errorMessage(error), code: (error as TurbineError).code }, 'engine failure; shutting down');
+    this.logger.error(
+      { err: errorMessage(error), code: (error as TurbineError).code },
+      'engine failure; shutting down',
+    );
     this.emit('error', error);
     void this.close();
   }
@@ -655,7 +709,8 @@ export class Engine extends EventEmitter {
     await parts.pool.destroy();
     this.state = 'closed';
     const result = { drained, durationMs: Date.now() - started };
-    if (!drained) this.logger.warn({ ...result, inFlight: this.flow.inFlightRecords }, 'shutdown deadline passed before drain');
+    if (!drained)
+      this.logger.warn({ ...result, inFlight: this.flow.inFlightRecords }, 'shutdown deadline passed before drain');
     this.logger.info({ ...result, ...this.snapshot(), threadsByPartition: undefined }, 'engine closed');
     this.emit('closed', result);
     return result;

@@ -6,8 +6,8 @@
  *   await engine.start();
  *   process.on('SIGTERM', () => engine.close());
  */
-export { type RawConfig, loadConfig, type TurbineConfig } from './config/load.js';
-export { OPTIONS, envName, flagName } from './config/options.js';
+export { loadConfig, type RawConfig, type TurbineConfig } from './config/load.js';
+export { envName, flagName, OPTIONS } from './config/options.js';
 export {
   type CloseResult,
   createEngine,

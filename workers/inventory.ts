@@ -39,7 +39,13 @@ const alertTopic = process.env.ALERT_TOPIC || undefined;
 
 function isMovement(value: unknown): value is StockMovement {
   const v = value as StockMovement | null;
-  return v !== null && typeof v === 'object' && typeof v.sku === 'string' && typeof v.warehouse === 'string' && typeof v.delta === 'number';
+  return (
+    v !== null &&
+    typeof v === 'object' &&
+    typeof v.sku === 'string' &&
+    typeof v.warehouse === 'string' &&
+    typeof v.delta === 'number'
+  );
 }
 
 export default function inventory(batch: InputRecord[]): OutputRecord[][] {
@@ -55,10 +61,24 @@ export default function inventory(batch: InputRecord[]): OutputRecord[][] {
     entry.level += delta;
     entry.count += 1;
     levels.set(id, entry);
-    const level: StockLevel = { type: 'stock-level', sku, warehouse, delta, level: entry.level, movementsInBatch: entry.count };
+    const level: StockLevel = {
+      type: 'stock-level',
+      sku,
+      warehouse,
+      delta,
+      level: entry.level,
+      movementsInBatch: entry.count,
+    };
     const outputs: OutputRecord[] = [{ key: id, value: level }];
     if (before >= threshold && entry.level < threshold) {
-      const alert: LowStockAlert = { type: 'low-stock', sku, warehouse, level: entry.level, threshold, sourceOffset: record.offset };
+      const alert: LowStockAlert = {
+        type: 'low-stock',
+        sku,
+        warehouse,
+        level: entry.level,
+        threshold,
+        sourceOffset: record.offset,
+      };
       outputs.push({ key: id, value: alert, ...(alertTopic ? { topic: alertTopic } : {}) });
     }
     return outputs;

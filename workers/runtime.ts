@@ -6,7 +6,7 @@
 import { performance } from 'node:perf_hooks';
 import { threadId, workerData } from 'node:worker_threads';
 import { move, transferableSymbol, valueSymbol } from 'piscina';
-import { packOutput, unpackInput, type EncodedOutput } from '../src/dispatch/codec.js';
+import { type EncodedOutput, packOutput, unpackInput } from '../src/dispatch/codec.js';
 import type { ProbeInput, TaskInput, TaskResult, WorkerSetup } from '../src/dispatch/task.js';
 import type { FailureData } from '../src/errors.js';
 import { createSerde } from '../src/serde/serde.js';

@@ -7,7 +7,8 @@ import { threadId } from 'node:worker_threads';
 import type { InputRecord, OutputRecord } from '../src/types.js';
 
 const spinUs = Number.parseInt(process.env.SPIN_US ?? '100', 10);
-if (!Number.isFinite(spinUs) || spinUs < 0) throw new Error(`SPIN_US must be a non-negative integer, got ${process.env.SPIN_US}`);
+if (!Number.isFinite(spinUs) || spinUs < 0)
+  throw new Error(`SPIN_US must be a non-negative integer, got ${process.env.SPIN_US}`);
 const threadHeader = String(threadId);
 
 function burn(microseconds: number): void {

@@ -121,7 +121,10 @@ export async function runDemo(argv: string[]): Promise<number> {
   const stats = engine.snapshot();
   const close = await engine.close();
   err.write('  verifying output against input...\n');
-  const report = await runVerify({ brokers, input, output, ordering: 'partition', timeoutMs: 30_000, quiet: true }, { stdout: discard(), stderr: discard() });
+  const report = await runVerify(
+    { brokers, input, output, ordering: 'partition', timeoutMs: 30_000, quiet: true },
+    { stdout: discard(), stderr: discard() },
+  );
   const seconds = (processedAt - started) / 1000;
   const summary = {
     records: loadSummary.acked,

@@ -20,7 +20,8 @@ export function parseRunArgs(argv: string[]): RunArgs {
     config: { type: 'string' },
     help: { type: 'boolean' },
   };
-  for (const name of Object.keys(OPTIONS)) options[kebab(name)] = { type: 'string', ...(name === 'kafka' ? { multiple: true } : {}) };
+  for (const name of Object.keys(OPTIONS))
+    options[kebab(name)] = { type: 'string', ...(name === 'kafka' ? { multiple: true } : {}) };
   let parsed: ReturnType<typeof parseArgs>;
   try {
     parsed = parseArgs({ args: argv, options, strict: true, allowPositionals: false });
@@ -43,7 +44,10 @@ export function parseRunArgs(argv: string[]): RunArgs {
       for (const pair of value as string[]) {
         const eq = pair.indexOf('=');
         if (eq <= 0) {
-          throw new TurbineError('CONFIG_INVALID', `kafka (--kafka): expected key=value (a librdkafka property), got "${pair}"`);
+          throw new TurbineError(
+            'CONFIG_INVALID',
+            `kafka (--kafka): expected key=value (a librdkafka property), got "${pair}"`,
+          );
         }
         kafka[pair.slice(0, eq).trim()] = pair.slice(eq + 1);
       }
@@ -65,8 +69,15 @@ export function runHelp(): string {
     'Options:',
   ];
   for (const [name, spec] of Object.entries(OPTIONS)) {
-    const parsed = (spec.schema as { safeParse: (v: undefined) => { success: boolean; data?: unknown } }).safeParse(undefined);
-    const def = 'defaultText' in spec ? spec.defaultText : parsed.success && parsed.data !== undefined ? JSON.stringify(parsed.data) : undefined;
+    const parsed = (spec.schema as { safeParse: (v: undefined) => { success: boolean; data?: unknown } }).safeParse(
+      undefined,
+    );
+    const def =
+      'defaultText' in spec
+        ? spec.defaultText
+        : parsed.success && parsed.data !== undefined
+          ? JSON.stringify(parsed.data)
+          : undefined;
     const req = 'required' in spec && spec.required ? ' (required)' : '';
     lines.push(`  ${flagName(name).padEnd(30)} ${spec.doc}${req}${def !== undefined ? ` [default: ${def}]` : ''}`);
   }

@@ -37,7 +37,8 @@ export async function runCommand(argv: string[]): Promise<number> {
     logger.error({ err: errorMessage(error) }, 'engine error');
   });
 
-  const http = config.metricsPort > 0 ? await startHttpServer(engine, config.metricsHost, config.metricsPort) : undefined;
+  const http =
+    config.metricsPort > 0 ? await startHttpServer(engine, config.metricsHost, config.metricsPort) : undefined;
   if (http) logger.info({ port: http.port }, 'metrics and health endpoints listening');
   try {
     await engine.start();

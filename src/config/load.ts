@@ -13,11 +13,23 @@ const shape = Object.fromEntries(Object.entries(OPTIONS).map(([k, v]) => [k, v.s
 
 const schema = z.strictObject(shape).superRefine((c, ctx) => {
   if (c.inputFormat === 'avro' && !c.inputSchema)
-    ctx.addIssue({ code: 'custom', path: ['inputSchema'], message: 'is required when inputFormat is avro (an .avsc file)' });
+    ctx.addIssue({
+      code: 'custom',
+      path: ['inputSchema'],
+      message: 'is required when inputFormat is avro (an .avsc file)',
+    });
   if (c.outputFormat === 'avro' && !c.outputSchema)
-    ctx.addIssue({ code: 'custom', path: ['outputSchema'], message: 'is required when outputFormat is avro (an .avsc file)' });
+    ctx.addIssue({
+      code: 'custom',
+      path: ['outputSchema'],
+      message: 'is required when outputFormat is avro (an .avsc file)',
+    });
   if (c.input === c.output)
-    ctx.addIssue({ code: 'custom', path: ['output'], message: 'must differ from input (the engine would consume its own output)' });
+    ctx.addIssue({
+      code: 'custom',
+      path: ['output'],
+      message: 'must differ from input (the engine would consume its own output)',
+    });
 });
 
 type Parsed = z.infer<typeof schema>;
@@ -61,12 +73,17 @@ export function configFromFile(path: string): RawConfig {
   }
   try {
     const parsed: unknown = JSON.parse(text);
-    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('expected a JSON object');
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
+      throw new Error('expected a JSON object');
     return parsed as RawConfig;
   } catch (cause) {
-    throw new TurbineError('CONFIG_FILE_UNREADABLE', `Config file ${path} is not a JSON object: ${(cause as Error).message}`, {
-      cause,
-    });
+    throw new TurbineError(
+      'CONFIG_FILE_UNREADABLE',
+      `Config file ${path} is not a JSON object: ${(cause as Error).message}`,
+      {
+        cause,
+      },
+    );
   }
 }
 

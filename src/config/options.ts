@@ -28,7 +28,11 @@ export const OPTIONS = {
   brokers: { schema: nonEmpty, required: true, doc: 'Bootstrap brokers, comma-separated host:port.' },
   input: { schema: nonEmpty, required: true, doc: 'Input topic to consume.' },
   output: { schema: nonEmpty, required: true, doc: 'Output topic for worker results.' },
-  group: { schema: nonEmpty, required: true, doc: 'Consumer group id; run more instances with the same group to scale out.' },
+  group: {
+    schema: nonEmpty,
+    required: true,
+    doc: 'Consumer group id; run more instances with the same group to scale out.',
+  },
   worker: {
     schema: nonEmpty,
     required: true,
@@ -63,7 +67,10 @@ export const OPTIONS = {
   },
   inputFormat: { schema: z.enum(['json', 'raw', 'avro']).default('json'), doc: 'How input values are decoded.' },
   outputFormat: { schema: z.enum(['json', 'raw', 'avro']).default('json'), doc: 'How output values are encoded.' },
-  inputSchema: { schema: nonEmpty.optional(), doc: 'Avro schema file (.avsc) for input values; needed with inputFormat avro.' },
+  inputSchema: {
+    schema: nonEmpty.optional(),
+    doc: 'Avro schema file (.avsc) for input values; needed with inputFormat avro.',
+  },
   outputSchema: {
     schema: nonEmpty.optional(),
     doc: 'Avro schema file (.avsc) for output values; needed with outputFormat avro.',
@@ -102,7 +109,7 @@ export const OPTIONS = {
   },
   createTopics: {
     schema: bool.default(true),
-    doc: 'Create the output and dead-letter topics at start if missing (with the input topic\'s partition count).',
+    doc: "Create the output and dead-letter topics at start if missing (with the input topic's partition count).",
   },
   clientId: { schema: nonEmpty.default('turbine'), doc: 'Kafka client.id prefix.' },
   metricsPort: {

@@ -154,7 +154,7 @@ export async function runBatch(run: RunTask, batch: Batch, policy: RetryPolicy):
           index: i,
           code: recordFailure.code,
           message: recordFailure.message,
-          attempts: whole.attempts + 1,
+          attempts: whole.attempts + single.attempts,
           firstFailureAt: whole.firstFailureAt,
           lastFailureAt: Date.now(),
         });

@@ -6,8 +6,8 @@
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Piscina } from 'piscina';
-import { errorMessage, TurbineError } from '../errors.js';
 import type { Batch } from '../batching/batcher.js';
+import { errorMessage, TurbineError } from '../errors.js';
 import { packInput } from './codec.js';
 import type { TaskInput, TaskResult, WorkerSetup } from './task.js';
 
@@ -27,6 +27,8 @@ export function runtimePath(): string {
 export interface PoolOptions {
   threads: number;
   setup: WorkerSetup;
+  /** Environment of the worker threads; defaults to the process's. */
+  env?: Readonly<Record<string, string | undefined>> | undefined;
 }
 
 export class WorkerPool {
@@ -39,6 +41,7 @@ export class WorkerPool {
       maxThreads: options.threads,
       idleTimeout: Number.POSITIVE_INFINITY,
       workerData: options.setup,
+      ...(options.env ? { env: { ...process.env, ...options.env } as Record<string, string> } : {}),
       // Tasks are bounded upstream by maxInFlightRecords; the queue itself need not reject.
       maxQueue: Number.POSITIVE_INFINITY,
     });

@@ -106,7 +106,7 @@ export const METRIC_DEFINITIONS = {
   commits: {
     type: 'counter',
     name: 'turbine_commits_total',
-    help: 'Offset commits sent.',
+    help: 'Offset commit requests sent (periodic, on revoke and on shutdown).',
     labels: [],
   },
   commitFailures: {

@@ -39,7 +39,9 @@ export interface SinkOptions {
 const ERR_QUEUE_FULL = -184;
 
 /** Producer settings chosen for ordering and throughput; users may override through kafka.*. */
-export function producerConfig(options: Pick<SinkOptions, 'brokers' | 'clientId' | 'kafka'>): Kafka.ProducerGlobalConfig {
+export function producerConfig(
+  options: Pick<SinkOptions, 'brokers' | 'clientId' | 'kafka'>,
+): Kafka.ProducerGlobalConfig {
   return {
     'metadata.broker.list': options.brokers,
     'client.id': `${options.clientId}-producer`,
@@ -77,9 +79,13 @@ export class Sink {
       this.producer.connect({ timeout: timeoutMs }, (err) => {
         if (err) {
           reject(
-            new TurbineError('KAFKA_CONNECT_FAILED', `Producer cannot reach ${this.options.brokers}: ${errorMessage(err)}`, {
-              cause: err,
-            }),
+            new TurbineError(
+              'KAFKA_CONNECT_FAILED',
+              `Producer cannot reach ${this.options.brokers}: ${errorMessage(err)}`,
+              {
+                cause: err,
+              },
+            ),
           );
           return;
         }

@@ -35,7 +35,10 @@ export interface SourceOptions {
 const ERR_ASSIGN = -175;
 const ERR_REVOKE = -174;
 
-export function consumerConfig(options: SourceOptions, rebalance: (err: Kafka.LibrdKafkaError, a: Kafka.Assignment[]) => void): Kafka.ConsumerGlobalConfig {
+export function consumerConfig(
+  options: SourceOptions,
+  rebalance: (err: Kafka.LibrdKafkaError, a: Kafka.Assignment[]) => void,
+): Kafka.ConsumerGlobalConfig {
   return {
     'metadata.broker.list': options.brokers,
     'group.id': options.group,
@@ -77,9 +80,13 @@ export class Source {
       this.consumer.connect({ timeout: timeoutMs }, (err) => {
         if (err) {
           reject(
-            new TurbineError('KAFKA_CONNECT_FAILED', `Consumer cannot reach ${this.options.brokers}: ${errorMessage(err)}`, {
-              cause: err,
-            }),
+            new TurbineError(
+              'KAFKA_CONNECT_FAILED',
+              `Consumer cannot reach ${this.options.brokers}: ${errorMessage(err)}`,
+              {
+                cause: err,
+              },
+            ),
           );
           return;
         }

@@ -1,0 +1,20 @@
+# Sourced by scripts/test.sh and scripts/demo.sh: installs what a fresh machine lacks.
+# Node 20 and Java 17 + Maven are expected on the machine; npm packages come from the lock file.
+need_node_major=20
+node_major="$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)"
+if (( node_major < need_node_major )); then
+  echo "[deps] Node.js >= $need_node_major is required (found $(node -v 2>/dev/null || echo none))" >&2
+  exit 1
+fi
+if ! command -v java >/dev/null || ! command -v mvn >/dev/null; then
+  echo "[deps] installing Java 17 and Maven (Debian packages)"
+  (command -v sudo >/dev/null && sudo apt-get update -qq || apt-get update -qq) >/dev/null
+  (command -v sudo >/dev/null && sudo apt-get install -y -qq openjdk-17-jre-headless maven || apt-get install -y -qq openjdk-17-jre-headless maven) >/dev/null
+fi
+lock_hash="$(sha1sum package-lock.json | cut -d' ' -f1)"
+if [[ ! -f node_modules/.turbine-lock-hash ]] || [[ "$(cat node_modules/.turbine-lock-hash)" != "$lock_hash" ]] \
+  || [[ ! -f node_modules/node-rdkafka/build/Release/node-librdkafka.node ]]; then
+  echo "[deps] npm ci (node-rdkafka compiles librdkafka: about 3 minutes on 2 cores)"
+  npm ci --no-audit --no-fund --foreground-scripts=false
+  echo "$lock_hash" > node_modules/.turbine-lock-hash
+fi
