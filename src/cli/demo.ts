@@ -16,7 +16,7 @@ import { histogramQuantile } from './histogram-quantile.js';
 import { runLoadgen } from './loadgen.js';
 import { runVerify } from './verify.js';
 
-export const DEMO_HELP = `Usage: turbine demo [--brokers 127.0.0.1:9092] [--count 200000] [--rate 40000] [--pool-size N] [--partitions 6]
+export const DEMO_HELP = `Usage: turbine demo [--brokers 127.0.0.1:9092] [--count 100000] [--rate 10000] [--pool-size N] [--partitions 6]
 
 Runs load generator + engine (inventory sample worker) + verifier against a local Kafka and
 prints throughput, end-to-end latency percentiles and the verification result.`;
@@ -46,8 +46,8 @@ export async function runDemo(argv: string[]): Promise<number> {
     return 0;
   }
   const brokers = typeof values.brokers === 'string' ? values.brokers : '127.0.0.1:9092';
-  const count = numberFlag(values, 'count', 200_000, { min: 1, max: 100_000_000, integer: true });
-  const rate = numberFlag(values, 'rate', 40_000, { min: 0, max: 10_000_000, integer: true });
+  const count = numberFlag(values, 'count', 100_000, { min: 1, max: 100_000_000, integer: true });
+  const rate = numberFlag(values, 'rate', 10_000, { min: 0, max: 10_000_000, integer: true });
   const partitions = numberFlag(values, 'partitions', 6, { min: 1, max: 1000, integer: true });
   const suffix = randomBytes(3).toString('hex');
   const input = `turbine-demo-${suffix}-movements`;
@@ -63,8 +63,6 @@ export async function runDemo(argv: string[]): Promise<number> {
     { name: output, partitions },
     { name: alerts, partitions },
   ]);
-  // The inventory worker reads ALERT_TOPIC; worker threads inherit the environment.
-  process.env.ALERT_TOPIC = alerts;
   const config = loadConfig({
     flags: {
       brokers,
@@ -76,8 +74,20 @@ export async function runDemo(argv: string[]): Promise<number> {
       ...(typeof values['pool-size'] === 'string' ? { poolSize: values['pool-size'] } : {}),
     },
   });
-  const engine = new Engine(config, { logger: createLogger('warn') });
+  // The inventory worker is configured through its environment: alerts go to their own topic,
+  // and levels start low enough that some stock movements cross the low-stock threshold.
+  const engine = new Engine(config, {
+    logger: createLogger('warn'),
+    workerEnv: { ALERT_TOPIC: alerts, INVENTORY_START: '30', LOW_STOCK_THRESHOLD: '20' },
+  });
+  const assigned = new Promise<void>((resolve) =>
+    engine.on('assigned', (tps: unknown[]) => {
+      if (tps.length > 0) resolve();
+    }),
+  );
   await engine.start();
+  // Start the load once the group has assigned partitions, so latency measures the pipeline.
+  await assigned;
   err.write(`  engine: pool of ${config.poolSize} worker threads, ordering ${config.ordering}\n`);
 
   const started = Date.now();
