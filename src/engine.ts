@@ -282,7 +282,9 @@ export class Engine extends EventEmitter {
     }
     this.metrics.rebalances.inc({ kind: 'assign' }, 1);
     this.metrics.assignedPartitions.set(this.partitions.size);
-    this.logger.info({ partitions: tps.map((t) => t.partition), topic: tps[0]?.topic }, 'partitions assigned');
+    // Cooperative rebalances often hand out nothing new; only real changes are worth a line.
+    if (tps.length > 0)
+      this.logger.info({ partitions: tps.map((t) => t.partition), topic: tps[0]?.topic }, 'partitions assigned');
     this.emit('assigned', tps);
   }
 
