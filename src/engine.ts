@@ -146,6 +146,7 @@ export class Engine extends EventEmitter {
     const c = this.config;
     const pool = new WorkerPool({
       threads: c.poolSize,
+      taskTimeoutMs: c.taskTimeoutMs,
       setup: {
         workerPath: c.worker,
         inputFormat: c.inputFormat,
@@ -392,6 +393,21 @@ export class Engine extends EventEmitter {
     this.metrics.queueWait.observe(Math.max(0, Date.now() - batch.openedAt - outcome.workerMs) / 1000);
     if (outcome.retriedRecords > 0) this.metrics.recordsRetried.inc({ topic: batch.topic }, outcome.retriedRecords);
     if (outcome.crashes > 0) this.metrics.workerCrashes.inc(outcome.crashes);
+    if (outcome.timeouts > 0 || outcome.crashes > 0) {
+      this.metrics.taskTimeouts.inc(outcome.timeouts);
+      const first = batch.records[0]!.offset;
+      const last = batch.records[batch.records.length - 1]!.offset;
+      this.logger.warn(
+        {
+          topic: batch.topic,
+          partition: batch.partition,
+          offsets: [first, last],
+          timeouts: outcome.timeouts,
+          crashes: outcome.crashes,
+        },
+        'worker thread replaced while running a batch (timeout or crash); batch retried',
+      );
+    }
     const id = partitionId(batch.topic, batch.partition);
     let threads = this.threadsByPartition.get(id);
     if (!threads) {

@@ -11,6 +11,7 @@ export const ERROR_CODES = {
   WORKER_FAILED: 'The user worker function threw or rejected for a batch.',
   WORKER_RESULT_INVALID: 'The worker returned something other than one entry per input record.',
   WORKER_CRASHED: 'The worker thread exited or ran out of memory while running a batch.',
+  WORKER_TIMEOUT: 'A batch ran longer than taskTimeoutMs; its worker thread was terminated and replaced.',
   DECODE_ERROR: 'An input record could not be decoded with the configured format.',
   ENCODE_ERROR: 'An output record could not be encoded with the configured format.',
   KAFKA_CONNECT_FAILED: 'The client could not connect to the brokers within the connect timeout.',
@@ -28,6 +29,7 @@ export type ErrorCode = keyof typeof ERROR_CODES;
 const RETRIABLE: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'WORKER_FAILED',
   'WORKER_CRASHED',
+  'WORKER_TIMEOUT',
   'KAFKA_CONNECT_FAILED',
   'KAFKA_CONSUME_FAILED',
   'KAFKA_PRODUCE_FAILED',

@@ -3,13 +3,11 @@
  * emits one output per input with the same key and value. Tests and benchmarks use it as a
  * calibrated stand-in for real work: W µs per record caps one thread at 10⁶/W records/s.
  */
-import { threadId } from 'node:worker_threads';
 import type { InputRecord, OutputRecord } from '../src/types.js';
 
 const spinUs = Number.parseInt(process.env.SPIN_US ?? '100', 10);
 if (!Number.isFinite(spinUs) || spinUs < 0)
   throw new Error(`SPIN_US must be a non-negative integer, got ${process.env.SPIN_US}`);
-const threadHeader = String(threadId);
 
 function burn(microseconds: number): void {
   if (microseconds <= 0) return;
@@ -24,7 +22,7 @@ export default function spin(batch: InputRecord[]): OutputRecord[] {
   for (let i = 0; i < batch.length; i++) {
     const record = batch[i]!;
     burn(spinUs);
-    out[i] = { key: record.key, value: record.value, headers: { 'spin.thread': threadHeader } };
+    out[i] = { key: record.key, value: record.value };
   }
   return out;
 }

@@ -1,6 +1,6 @@
 /**
  * The README's configuration table, generated from the options schema so the two cannot drift
- * (scripts/options-table.js prints it; test/unit/config/readme-table.test.ts checks the README).
+ * (scripts/docs-tables.js writes it; test/unit/config/readme-table.test.ts checks the README).
  */
 import { envName, flagName, OPTIONS, type OptionSpec } from './options.js';
 

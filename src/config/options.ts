@@ -94,6 +94,10 @@ export const OPTIONS = {
   },
   retryInitialMs: { schema: int(0, 600_000).default(100), doc: 'First retry delay; doubles per attempt, with jitter.' },
   retryMaxMs: { schema: int(0, 3_600_000).default(10_000), doc: 'Longest retry delay.' },
+  taskTimeoutMs: {
+    schema: int(0, 3_600_000).default(60_000),
+    doc: 'A batch running longer is aborted (its worker thread replaced) and retried; 0 turns the limit off.',
+  },
   commitIntervalMs: { schema: int(10, 600_000).default(1000), doc: 'How often acknowledged offsets are committed.' },
   shutdownTimeoutMs: {
     schema: int(0, 3_600_000).default(30_000),

@@ -35,6 +35,8 @@ export interface BatchOutcome {
   attempts: number;
   retriedRecords: number;
   crashes: number;
+  /** Attempts aborted for exceeding taskTimeoutMs. */
+  timeouts: number;
   threadIds: number[];
 }
 
@@ -58,6 +60,7 @@ interface Attempted {
   lastFailureAt: number;
   workerMs: number;
   crashes: number;
+  timeouts: number;
   threadIds: number[];
 }
 
@@ -70,6 +73,7 @@ async function attempt(run: RunTask, batch: Batch, records: ConsumedRecord[], po
     lastFailureAt: 0,
     workerMs: 0,
     crashes: 0,
+    timeouts: 0,
     threadIds: [],
   };
   for (let n = 1; n <= policy.maxAttempts; n++) {
@@ -87,6 +91,7 @@ async function attempt(run: RunTask, batch: Batch, records: ConsumedRecord[], po
     out.lastFailureAt = now;
     out.failure = result.failure;
     if (result.failure?.code === 'WORKER_CRASHED') out.crashes++;
+    if (result.failure?.code === 'WORKER_TIMEOUT') out.timeouts++;
     if (n < policy.maxAttempts) await sleep(backoffMs(policy, n));
   }
   return out;
@@ -101,6 +106,7 @@ export async function runBatch(run: RunTask, batch: Batch, policy: RetryPolicy):
     attempts: whole.attempts,
     retriedRecords: (whole.attempts - 1) * batch.records.length,
     crashes: whole.crashes,
+    timeouts: whole.timeouts,
     threadIds: whole.threadIds,
   };
   if (whole.result) {
@@ -143,6 +149,7 @@ export async function runBatch(run: RunTask, batch: Batch, policy: RetryPolicy):
     const single = singles[i]!;
     outcome.workerMs += single.workerMs;
     outcome.crashes += single.crashes;
+    outcome.timeouts += single.timeouts;
     outcome.retriedRecords += single.attempts;
     outcome.threadIds.push(...single.threadIds);
     if (single.result) {

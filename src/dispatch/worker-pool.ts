@@ -5,6 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { Piscina } from 'piscina';
 import type { Batch } from '../batching/batcher.js';
 import { errorMessage, TurbineError } from '../errors.js';
@@ -26,15 +27,35 @@ export function runtimePath(): string {
 
 export interface PoolOptions {
   threads: number;
+  /** A running task taking longer is aborted: Piscina terminates its thread and starts another. 0 = no limit. */
+  taskTimeoutMs?: number;
   setup: WorkerSetup;
   /** Environment of the worker threads; defaults to the process's. */
   env?: Readonly<Record<string, string | undefined>> | undefined;
 }
 
+interface Queued {
+  task: TaskInput;
+  resolve: (result: TaskResult) => void;
+}
+
+/**
+ * At most `threads × 2` tasks are handed to Piscina at a time; the rest wait here. So a task's
+ * timeout starts about when it starts running, not while it waits behind a long queue.
+ */
 export class WorkerPool {
   private readonly pool: Piscina;
+  private readonly limit: number;
+  private readonly timeoutMs: number;
+  private readonly waiting: Queued[] = [];
+  private waitingHead = 0;
+  private active = 0;
+  /** Tasks aborted for running longer than taskTimeoutMs. */
+  timeouts = 0;
 
   constructor(options: PoolOptions) {
+    this.limit = options.threads * 2;
+    this.timeoutMs = options.taskTimeoutMs ?? 0;
     this.pool = new Piscina({
       filename: runtimePath(),
       minThreads: options.threads,
@@ -58,22 +79,59 @@ export class WorkerPool {
     }
   }
 
-  async run(batch: Batch, records = batch.records): Promise<TaskResult> {
-    const buffer = packInput(records);
-    const task: TaskInput = { buffer, topic: batch.topic, partition: batch.partition };
+  run(batch: Batch, records = batch.records): Promise<TaskResult> {
+    const task: TaskInput = { buffer: packInput(records), topic: batch.topic, partition: batch.partition };
+    return new Promise((resolve) => {
+      this.waiting.push({ task, resolve });
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    while (this.active < this.limit && this.waitingHead < this.waiting.length) {
+      const next = this.waiting[this.waitingHead++]!;
+      this.active++;
+      void this.execute(next.task).then((result) => {
+        this.active--;
+        next.resolve(result);
+        this.pump();
+      });
+    }
+    if (this.waitingHead === this.waiting.length) {
+      this.waiting.length = 0;
+      this.waitingHead = 0;
+    }
+  }
+
+  private async execute(task: TaskInput): Promise<TaskResult> {
+    const signal = this.timeoutMs > 0 ? AbortSignal.timeout(this.timeoutMs) : undefined;
+    const started = performance.now();
     try {
-      return (await this.pool.run(task, { transferList: [buffer] })) as TaskResult;
+      return (await this.pool.run(task, { transferList: [task.buffer], ...(signal ? { signal } : {}) })) as TaskResult;
     } catch (error) {
+      const timedOut = signal?.aborted === true;
+      if (timedOut) this.timeouts++;
       return {
         ok: false,
         buffer: null,
         recordFailures: [],
-        failure: { code: 'WORKER_CRASHED', message: errorMessage(error), recordIndex: -1 },
+        failure: timedOut
+          ? {
+              code: 'WORKER_TIMEOUT',
+              message: `task ran longer than taskTimeoutMs (${this.timeoutMs} ms); its worker thread was replaced`,
+              recordIndex: -1,
+            }
+          : { code: 'WORKER_CRASHED', message: errorMessage(error), recordIndex: -1 },
         userMs: 0,
-        totalMs: 0,
+        totalMs: performance.now() - started,
         threadId: -1,
       };
     }
+  }
+
+  /** Batches waiting for a free slot in the pool. */
+  get waitingCount(): number {
+    return this.waiting.length - this.waitingHead;
   }
 
   get utilization(): number {
@@ -81,7 +139,7 @@ export class WorkerPool {
   }
 
   get queueSize(): number {
-    return this.pool.queueSize;
+    return this.pool.queueSize + this.waitingCount;
   }
 
   get threads(): number {

@@ -103,6 +103,12 @@ export const METRIC_DEFINITIONS = {
     help: 'Tasks whose worker thread exited or ran out of memory; the pool replaced the thread.',
     labels: [],
   },
+  taskTimeouts: {
+    type: 'counter',
+    name: 'turbine_task_timeouts_total',
+    help: 'Batches aborted for running longer than taskTimeoutMs; their thread was replaced and the batch retried. Rising: a worker hangs on some input.',
+    labels: [],
+  },
   commits: {
     type: 'counter',
     name: 'turbine_commits_total',

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { optionsTable } from '../../../src/config/options-table';
 
-test('README carries the generated configuration table (regenerate: node scripts/options-table.js)', () => {
+test('README carries the generated configuration table (regenerate: node scripts/docs-tables.js)', () => {
   const readme = readFileSync(join(__dirname, '..', '..', '..', 'README.md'), 'utf8');
   const start = readme.indexOf('<!-- options:start -->');
   const end = readme.indexOf('<!-- options:end -->');
