@@ -8,8 +8,18 @@ if (( node_major < need_node_major )); then
 fi
 if ! command -v java >/dev/null || ! command -v mvn >/dev/null; then
   echo "[deps] installing Java 17 and Maven (Debian packages)"
-  (command -v sudo >/dev/null && sudo apt-get update -qq || apt-get update -qq) >/dev/null
-  (command -v sudo >/dev/null && sudo apt-get install -y -qq openjdk-17-jre-headless maven || apt-get install -y -qq openjdk-17-jre-headless maven) >/dev/null
+  sudo_cmd=""; [[ $(id -u) != 0 ]] && sudo_cmd="sudo"
+  $sudo_cmd apt-get update -qq >/dev/null
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq openjdk-17-jdk-headless maven >/dev/null
+fi
+# Debian packages the tests use: prometheus (a real server scrapes the engine in a test).
+missing_debs=()
+command -v prometheus >/dev/null || missing_debs+=(prometheus)
+if (( ${#missing_debs[@]} > 0 )); then
+  echo "[deps] apt-get install ${missing_debs[*]}"
+  sudo_cmd=""; [[ $(id -u) != 0 ]] && sudo_cmd="sudo"
+  $sudo_cmd apt-get update -qq >/dev/null
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing_debs[@]}" >/dev/null
 fi
 lock_hash="$(sha1sum package-lock.json | cut -d' ' -f1)"
 if [[ ! -f node_modules/.turbine-lock-hash ]] || [[ "$(cat node_modules/.turbine-lock-hash)" != "$lock_hash" ]] \

@@ -17,6 +17,7 @@ import { type BatchOutcome, runBatch } from './dispatch/batch-runner.js';
 import { WorkerPool } from './dispatch/worker-pool.js';
 import { errorMessage, TurbineError } from './errors.js';
 import { FlowControl } from './flow/flow-control.js';
+import { type HttpServer, startHttpServer } from './observability/http-server.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
 import { laneOf } from './ordering/key-lanes.js';
@@ -101,6 +102,7 @@ export class Engine extends EventEmitter {
   private commitTimer: NodeJS.Timeout | undefined;
   private gaugeTimer: NodeJS.Timeout | undefined;
   private closing: Promise<CloseResult> | undefined;
+  private http: HttpServer | undefined;
   private readonly workerName: string;
   private readonly workerEnv: Readonly<Record<string, string>> | undefined;
   private readonly stats = {
@@ -129,6 +131,11 @@ export class Engine extends EventEmitter {
     this.workerEnv = options.workerEnv;
   }
 
+  /** Port of the metrics and health server once started (useful with metricsPort chosen by the OS). */
+  get httpPort(): number | undefined {
+    return this.http?.port;
+  }
+
   get lifecycle(): EngineState {
     return this.state;
   }
@@ -144,6 +151,11 @@ export class Engine extends EventEmitter {
       throw new TurbineError('INVARIANT_VIOLATION', `start() called in state ${this.state}`);
     this.state = 'starting';
     const c = this.config;
+    // Serve /healthz and /metrics from the start, so probes see an engine that is still connecting.
+    if (c.metricsPort > 0) {
+      this.http = await startHttpServer(this, c.metricsHost, c.metricsPort);
+      this.logger.info({ port: this.http.port }, 'metrics and health endpoints listening');
+    }
     const pool = new WorkerPool({
       threads: c.poolSize,
       taskTimeoutMs: c.taskTimeoutMs,
@@ -200,6 +212,7 @@ export class Engine extends EventEmitter {
       });
     } catch (error) {
       this.state = 'closed';
+      await this.http?.close();
       await this.parts?.sink.disconnect().catch(() => undefined);
       await this.parts?.source.disconnect(2000).catch(() => undefined);
       await pool.destroy().catch(() => undefined);
@@ -725,6 +738,7 @@ export class Engine extends EventEmitter {
     await parts.source.disconnect();
     await parts.sink.disconnect();
     await parts.pool.destroy();
+    await this.http?.close();
     this.state = 'closed';
     const result = { drained, durationMs: Date.now() - started };
     if (!drained)

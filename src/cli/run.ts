@@ -6,7 +6,6 @@
 import { loadConfig } from '../config/load.js';
 import { Engine } from '../engine.js';
 import { errorMessage, TurbineError } from '../errors.js';
-import { startHttpServer } from '../observability/http-server.js';
 import { createLogger } from '../observability/logger.js';
 import { parseRunArgs, runHelp } from './run-args.js';
 
@@ -37,19 +36,14 @@ export async function runCommand(argv: string[]): Promise<number> {
     logger.error({ err: errorMessage(error) }, 'engine error');
   });
 
-  const http =
-    config.metricsPort > 0 ? await startHttpServer(engine, config.metricsHost, config.metricsPort) : undefined;
-  if (http) logger.info({ port: http.port }, 'metrics and health endpoints listening');
   try {
     await engine.start();
   } catch (error) {
-    await http?.close();
     if (stopping) return 0;
     throw error;
   }
   if (stopping) void engine.close();
   const result = await new Promise<{ drained: boolean }>((resolve) => engine.once('closed', resolve));
-  await http?.close();
   return result.drained ? exitCode : 1;
 }
 
