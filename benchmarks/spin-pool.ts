@@ -16,11 +16,13 @@ import { runLoadgen } from '../src/cli/loadgen.js';
 import { loadConfig } from '../src/config/load.js';
 import { Engine } from '../src/engine.js';
 import { createLogger } from '../src/observability/logger.js';
+import { runBareLoop } from './peers/bare-loop.js';
 
 const ROOT = join(__dirname, '..', '..');
 const BROKERS = process.env.TURBINE_BENCH_BROKERS ?? '127.0.0.1:9092';
 
 interface Row {
+  system: string;
   w: number;
   pool: number;
   records: number;
@@ -74,6 +76,7 @@ async function runOnce(w: number, pool: number, records: number): Promise<Row> {
   await deleteTopics(BROKERS, [input, output, `${input}.dlq`]).catch(() => undefined);
   const perSec = Math.round((records / ms) * 1000);
   return {
+    system: 'turbine',
     w,
     pool,
     records,
@@ -81,6 +84,31 @@ async function runOnce(w: number, pool: number, records: number): Promise<Row> {
     perSec,
     efficiency: w > 0 ? Number((perSec / (pool * (1e6 / w))).toFixed(3)) : null,
     peakRssMb: Math.round(peakRss / 2 ** 20),
+  };
+}
+
+async function runBare(w: number, records: number): Promise<Row> {
+  const id = `bench-bare-${w}-${Date.now()}`;
+  const input = `${id}-in`;
+  const output = `${id}-out`;
+  await runLoadgen(
+    { brokers: BROKERS, topic: input, count: records, partitions: 6, valueSize: 100 },
+    { stdout: quiet(), stderr: quiet() },
+  );
+  const { ensureTopics } = await import('../src/admin/topics.js');
+  await ensureTopics(BROKERS, [{ name: output, partitions: 6 }]);
+  const ms = await runBareLoop({ brokers: BROKERS, input, output, group: id, records, spinUs: w });
+  await deleteTopics(BROKERS, [input, output]).catch(() => undefined);
+  const perSec = Math.round((records / ms) * 1000);
+  return {
+    system: 'bare node-rdkafka loop (1 thread)',
+    w,
+    pool: 1,
+    records,
+    ms: Math.round(ms),
+    perSec,
+    efficiency: w > 0 ? Number((perSec / (1e6 / w)).toFixed(3)) : null,
+    peakRssMb: Math.round(process.memoryUsage().rss / 2 ** 20),
   };
 }
 
@@ -114,6 +142,10 @@ async function main(): Promise<void> {
   process.stderr.write(`${JSON.stringify(env)}\n`);
   const rows: Row[] = [];
   for (const w of ws) {
+    // Side by side in one run: the bare loop first, then Turbine at each pool size.
+    const bare = await runBare(w, records);
+    rows.push(bare);
+    process.stdout.write(`${JSON.stringify(bare)}\n`);
     for (const pool of pools) {
       const row = await runOnce(w, pool, records);
       rows.push(row);
@@ -131,12 +163,14 @@ async function main(): Promise<void> {
     '',
     `Each row drains a fresh 6-partition topic of ${records.toLocaleString('en-US')} JSON records of 100 bytes (default batch and flow settings). Efficiency = records/s ÷ (pool × 10⁶/W).`,
     '',
-    '| W (µs/record) | pool | records/s | efficiency | peak RSS (MiB) | vs pool 1 |',
-    '|---|---|---|---|---|---|',
+    'The bare loop consumes, spins W µs per record in its one thread, and produces with the same client settings, delivery reports and lineage headers; at W = 0 it is the client ceiling.',
+    '',
+    '| W (µs/record) | system | threads | records/s | efficiency | peak RSS (MiB) | vs bare loop |',
+    '|---|---|---|---|---|---|---|',
     ...rows.map((r) => {
-      const base = rows.find((b) => b.w === r.w && b.pool === 1);
+      const base = rows.find((b) => b.w === r.w && b.system !== 'turbine');
       const ratio = base ? (r.perSec / base.perSec).toFixed(2) : '–';
-      return `| ${r.w} | ${r.pool} | ${r.perSec.toLocaleString('en-US')} | ${r.efficiency === null ? '–' : `${(r.efficiency * 100).toFixed(0)}%`} | ${r.peakRssMb} | ${ratio}× |`;
+      return `| ${r.w} | ${r.system} | ${r.pool} | ${r.perSec.toLocaleString('en-US')} | ${r.efficiency === null ? '–' : `${(r.efficiency * 100).toFixed(0)}%`} | ${r.peakRssMb} | ${ratio}× |`;
     }),
     '',
   ];
