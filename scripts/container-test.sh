@@ -150,7 +150,8 @@ build_standin() { # build_standin NAME CONTAINERFILE TARNAME WITH_HEADERS
   local name="$1" file="$2" tarname="$3" headers="$4" key stamp ctx prefix="${NODE_PREFIX#/}"
   local files=("${node_files[@]}")
   [[ "$headers" == 1 ]] && files+=(include/node)
-  key="$( { cat "$HERE/$file"; echo "$NODE_VERSION $NPM_VERSION ${files[*]}"; stat -c '%s %Y' "$ROOTFS_TAR"; } | sha256sum | cut -c1-12)"
+  key="$( { cat "$HERE/$file" /usr/local/share/ca-certificates/*.crt 2>/dev/null
+    echo "$NODE_VERSION $NPM_VERSION ${files[*]}"; stat -c '%s %Y' "$ROOTFS_TAR"; } | sha256sum | cut -c1-12)"
   stamp="localhost/turbine-standin/${name/:/-}:$key"
   if [[ "${TURBINE_CT_REBUILD_BASE:-0}" != 1 ]] && image_exists "$stamp"; then
     log "stand-in $name: cached ($stamp)"
@@ -158,6 +159,9 @@ build_standin() { # build_standin NAME CONTAINERFILE TARNAME WITH_HEADERS
     ctx="$CACHE/ctx-${name/:/-}"
     rm -rf "$ctx" && mkdir -p "$ctx"
     ln "$ROOTFS_TAR" "$ctx/rootfs.tar" 2>/dev/null || cp "$ROOTFS_TAR" "$ctx/rootfs.tar"
+    # The host's extra CA certificates (a TLS-inspecting egress proxy here), for npm in the build stage.
+    mkdir -p "$ctx/extra-ca"
+    cp /usr/local/share/ca-certificates/*.crt "$ctx/extra-ca/" 2>/dev/null || true
     local present=()
     for f in "${files[@]}"; do [[ -e "$NODE_PREFIX/$f" || -L "$NODE_PREFIX/$f" ]] && present+=("$prefix/$f"); done
     tar --numeric-owner --owner=0 --group=0 -C / -cf "$ctx/$tarname" --transform "s,^$prefix/,usr/local/," "${present[@]}"
