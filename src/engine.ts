@@ -18,6 +18,7 @@ import { WorkerPool } from './dispatch/worker-pool.js';
 import { errorMessage, TurbineError } from './errors.js';
 import { FlowControl } from './flow/flow-control.js';
 import { type HttpServer, startHttpServer } from './observability/http-server.js';
+import { recordStats } from './observability/librdkafka-stats.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
 import { laneOf } from './ordering/key-lanes.js';
@@ -114,6 +115,8 @@ export class Engine extends EventEmitter {
   };
   private readonly threadsByPartition = new Map<PartitionId, Set<number>>();
   private lastConsumeAt = Date.now();
+  private lastPauseLogAt = 0;
+  private lastResumeLogAt = 0;
 
   constructor(config: TurbineConfig, options: EngineOptions = {}) {
     super();
@@ -181,6 +184,7 @@ export class Engine extends EventEmitter {
         retryMaxMs: c.retryMaxMs,
         logger: this.logger,
         onDeliveryError: (topic) => this.metrics.deliveryErrors.inc({ topic }),
+        onStats: (json) => recordStats(this.metrics, json, 'producer'),
         onAcked: (topic, n) => {
           this.stats.produced += n;
           this.metrics.recordsProduced.inc({ topic }, n);
@@ -194,6 +198,7 @@ export class Engine extends EventEmitter {
         startFrom: c.startFrom,
         kafka: c.kafka,
         logger: this.logger,
+        onStats: (json) => recordStats(this.metrics, json, 'consumer'),
         onCommitted: (err) => {
           if (err) {
             this.metrics.commitFailures.inc();
@@ -202,7 +207,7 @@ export class Engine extends EventEmitter {
         },
       });
       this.parts = { pool, sink, source };
-      source.maxMessages = Math.max(1, Math.min(2000, this.flow.room));
+      source.maxMessages = Math.max(1, this.flow.room);
       await sink.connect(CONNECT_TIMEOUT_MS);
       await source.connect(CONNECT_TIMEOUT_MS);
       source.start({
@@ -566,10 +571,14 @@ export class Engine extends EventEmitter {
       }
       source.pause(tps);
       this.stats.pauses++;
-      this.logger.debug(
-        { partitions: tps.length, inFlight: this.flow.inFlightRecords },
-        'paused (in-flight bound reached)',
-      );
+      // Under sustained backpressure pauses come many times a second: one line per 10 s at most.
+      if (Date.now() - this.lastPauseLogAt > 10_000) {
+        this.lastPauseLogAt = Date.now();
+        this.logger.info(
+          { partitions: tps.length, inFlight: this.flow.inFlightRecords, pausesSoFar: this.stats.pauses },
+          'paused (in-flight bound reached)',
+        );
+      }
       this.emit('paused', tps);
     } else if (decision === 'resume') {
       const tps: TopicPartition[] = [];
@@ -579,11 +588,14 @@ export class Engine extends EventEmitter {
       }
       this.paused.clear();
       source.resume(tps);
-      this.logger.debug({ partitions: tps.length, inFlight: this.flow.inFlightRecords }, 'resumed');
+      if (Date.now() - this.lastResumeLogAt > 10_000) {
+        this.lastResumeLogAt = Date.now();
+        this.logger.info({ partitions: tps.length, inFlight: this.flow.inFlightRecords }, 'resumed');
+      }
       this.emit('resumed', tps);
     }
     // Never ask for more than the bound leaves room for; 1 keeps rebalance callbacks served.
-    source.maxMessages = Math.max(1, Math.min(2000, this.flow.room));
+    source.maxMessages = Math.max(1, this.flow.room);
     this.metrics.pausedPartitions.set(this.paused.size);
   }
 
@@ -622,7 +634,9 @@ export class Engine extends EventEmitter {
       this.parts.source.commitSync(offsets);
       for (const o of offsets) this.partitions.get(partitionId(o.topic, o.partition))?.markCommitted(o.offset);
       this.metrics.commits.inc();
-      this.metrics.commitLatency.observe((Date.now() - started) / 1000);
+      const took = Date.now() - started;
+      this.metrics.commitLatency.observe(took / 1000);
+      if (took > 1000) this.logger.warn({ ms: took, partitions: offsets.length }, 'slow offset commit');
       this.emit('committed', offsets);
     } catch (error) {
       // ERR__STATE: the partitions are no longer ours (lost assignment); the owner re-reads them.

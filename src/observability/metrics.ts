@@ -146,6 +146,30 @@ export const METRIC_DEFINITIONS = {
     help: 'Output deliveries that failed and were produced again.',
     labels: ['topic'],
   },
+  brokerRtt: {
+    type: 'gauge',
+    name: 'turbine_kafka_broker_rtt_seconds',
+    help: 'Broker round-trip time seen by librdkafka (statistics.interval.ms), by client and broker; stat is avg or p99. High: network or broker load.',
+    labels: ['client', 'broker', 'stat'],
+  },
+  brokerOutbuf: {
+    type: 'gauge',
+    name: 'turbine_kafka_broker_requests_waiting',
+    help: 'Requests queued for or awaiting a response from each broker (librdkafka outbuf_cnt + waitresp_cnt). Growing: the broker is the bottleneck.',
+    labels: ['client', 'broker'],
+  },
+  producerQueue: {
+    type: 'gauge',
+    name: 'turbine_kafka_producer_queue_messages',
+    help: "Messages in librdkafka's producer queue, not yet acknowledged (msg_cnt). Near queue.buffering.max.messages: produce backpressure.",
+    labels: [],
+  },
+  consumerFetchQueue: {
+    type: 'gauge',
+    name: 'turbine_kafka_consumer_fetch_queue_messages',
+    help: 'Messages prefetched by librdkafka and not yet consumed by the engine, over all partitions (fetchq_cnt).',
+    labels: [],
+  },
   consumerLag: {
     type: 'gauge',
     name: 'turbine_consumer_lag_records',

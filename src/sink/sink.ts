@@ -34,6 +34,8 @@ export interface SinkOptions {
   logger: Logger;
   onDeliveryError?: (topic: string, error: unknown) => void;
   onAcked?: (topic: string, count: number) => void;
+  /** librdkafka statistics JSON, every statistics.interval.ms. */
+  onStats?: (json: string) => void;
 }
 
 const ERR_QUEUE_FULL = -184;
@@ -54,6 +56,8 @@ export function producerConfig(
     'batch.num.messages': 10000,
     'queue.buffering.max.messages': 1_000_000,
     'compression.codec': 'lz4',
+    // Feeds the broker RTT and queue gauges (librdkafka STATISTICS.md).
+    'statistics.interval.ms': 5000,
     ...(options.kafka as Record<string, string>),
   } as Kafka.ProducerGlobalConfig;
 }
@@ -72,6 +76,7 @@ export class Sink {
     this.producer = new Kafka.Producer(producerConfig(options));
     this.producer.on('delivery-report', (err, report) => this.onDelivery(err, report));
     this.producer.on('event.error', (err) => options.logger.warn({ err: errorMessage(err) }, 'producer error'));
+    this.producer.on('event.stats', (event: { message: string }) => options.onStats?.(event.message));
   }
 
   connect(timeoutMs: number): Promise<void> {

@@ -30,6 +30,8 @@ export interface SourceOptions {
   kafka: Readonly<Record<string, string>>;
   logger: Logger;
   onCommitted?: (err: unknown, durationMs: number) => void;
+  /** librdkafka statistics JSON, every statistics.interval.ms. */
+  onStats?: (json: string) => void;
 }
 
 /** librdkafka rebalance event codes (RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS / __REVOKE_PARTITIONS). */
@@ -52,6 +54,7 @@ export function consumerConfig(
     'enable.auto.offset.store': false,
     'partition.assignment.strategy': 'cooperative-sticky',
     'fetch.wait.max.ms': 50,
+    'statistics.interval.ms': 5000,
     rebalance_cb: rebalance,
     offset_commit_cb: true,
     ...(options.kafka as Record<string, string>),
@@ -84,6 +87,7 @@ export class Source {
     // consume(n) waits up to this per message on a trickle (FACTS.md): keep it short.
     this.consumer.setDefaultConsumeTimeout(20);
     this.consumer.on('event.error', (err) => options.logger.warn({ err: errorMessage(err) }, 'consumer error'));
+    this.consumer.on('event.stats', (event: { message: string }) => options.onStats?.(event.message));
   }
 
   connect(timeoutMs: number): Promise<void> {

@@ -1,0 +1,191 @@
+/**
+ * The figures behind the status page (`/status.json`), read on the main thread from the engine's
+ * snapshot and its prom-client metrics when a page asks, never computed per record. Notable
+ * events (rebalances, dead letters, errors) are kept in a small ring by listening to the
+ * engine's own events; pauses are tracked as a set, not logged, because backpressure can flip
+ * them many times a second.
+ */
+import { errorMonitor } from 'node:events';
+import { basename } from 'node:path';
+import { histogramQuantile } from '../cli/histogram-quantile.js';
+import type { TurbineConfig } from '../config/load.js';
+import type { EngineState, EngineStats } from '../engine.js';
+import { errorMessage } from '../errors.js';
+import { partitionId, type PartitionId } from '../types.js';
+import type { Metrics } from './metrics.js';
+import { RecentEvents, type StatusEvent, type StatusEventKind } from './recent-events.js';
+
+interface TopicPartition {
+  topic: string;
+  partition: number;
+}
+
+/** What the tracker reads; the Engine satisfies it, and unit tests pass a small fake. */
+export interface StatusSource {
+  readonly config: Pick<TurbineConfig, 'input' | 'output' | 'group' | 'worker' | 'poolSize' | 'maxInFlightRecords'>;
+  readonly metrics: Metrics;
+  snapshot(): EngineStats;
+  on(event: string | symbol, listener: (...args: never[]) => void): unknown;
+  off(event: string | symbol, listener: (...args: never[]) => void): unknown;
+}
+
+export interface PartitionStatus {
+  topic: string;
+  partition: number;
+  /** High watermark minus committed offset; null until the first watermark query returned. */
+  lag: number | null;
+  paused: boolean;
+  /** Worker thread ids that ran this partition's batches. */
+  threads: number[];
+}
+
+export interface Quantiles {
+  /** Seconds, over everything observed since start; null before the first observation. */
+  p50: number | null;
+  p99: number | null;
+}
+
+export interface Status {
+  /** Server time in epoch milliseconds; the page computes rates from it. */
+  time: number;
+  state: EngineState;
+  input: string;
+  output: string;
+  group: string;
+  worker: string;
+  consumed: number;
+  produced: number;
+  deadLettered: number;
+  inFlightRecords: number;
+  maxInFlightRecords: number;
+  inFlightBytes: number;
+  pauses: number;
+  pool: { threads: number; utilization: number; queueDepth: number };
+  latency: { endToEnd: Quantiles; task: Quantiles };
+  partitions: PartitionStatus[];
+  events: StatusEvent[];
+}
+
+/** Compact partition list for event lines: "orders [0, 1, 2]". */
+export function describePartitions(tps: readonly TopicPartition[]): string {
+  const byTopic = new Map<string, number[]>();
+  for (const tp of tps) {
+    const list = byTopic.get(tp.topic) ?? [];
+    list.push(tp.partition);
+    byTopic.set(tp.topic, list);
+  }
+  return [...byTopic]
+    .map(([topic, partitions]) => `${topic} [${partitions.sort((a, b) => a - b).join(', ')}]`)
+    .join(', ');
+}
+
+export class StatusTracker {
+  private readonly events: RecentEvents;
+  private readonly assigned = new Map<PartitionId, TopicPartition>();
+  private readonly paused = new Set<PartitionId>();
+  private readonly listeners: Array<[string | symbol, (...args: never[]) => void]> = [];
+
+  constructor(
+    private readonly source: StatusSource,
+    capacity = 20,
+  ) {
+    this.events = new RecentEvents(capacity);
+    this.listen('started', () => this.note('started', `consuming ${source.config.input}`));
+    this.listen('assigned', (tps: TopicPartition[]) => {
+      for (const tp of tps) this.assigned.set(partitionId(tp.topic, tp.partition), tp);
+      // Partitions assigned while backpressure holds are paused at once without a 'paused' event.
+      if (source.snapshot().pausedPartitions > this.paused.size)
+        for (const tp of tps) this.paused.add(partitionId(tp.topic, tp.partition));
+      if (tps.length > 0) this.note('assigned', `assigned ${describePartitions(tps)}`);
+    });
+    this.listen('revoked', (tps: TopicPartition[]) => {
+      for (const tp of tps) {
+        this.assigned.delete(partitionId(tp.topic, tp.partition));
+        this.paused.delete(partitionId(tp.topic, tp.partition));
+      }
+      if (tps.length > 0) this.note('revoked', `revoked ${describePartitions(tps)}`);
+    });
+    this.listen('paused', (tps: TopicPartition[]) => {
+      for (const tp of tps) this.paused.add(partitionId(tp.topic, tp.partition));
+    });
+    this.listen('resumed', (tps: TopicPartition[]) => {
+      for (const tp of tps) this.paused.delete(partitionId(tp.topic, tp.partition));
+    });
+    this.listen('deadLettered', (d: TopicPartition & { offset: number; code: string }) =>
+      this.note('dead-letter', `${d.topic} [${d.partition}] offset ${d.offset}: ${d.code}`),
+    );
+    // errorMonitor observes 'error' without counting as a handler, so an engine nobody listens to
+    // still fails as loudly as it would without the status page.
+    this.listen(errorMonitor, (error: unknown) => {
+      const code = (error as { code?: unknown }).code;
+      this.note('error', typeof code === 'string' ? `${code}: ${errorMessage(error)}` : errorMessage(error));
+    });
+    this.listen('closed', (result: { drained: boolean; durationMs: number }) =>
+      this.note('closed', `closed in ${result.durationMs} ms${result.drained ? '' : ' (not drained)'}`),
+    );
+  }
+
+  private listen<A extends unknown[]>(event: string | symbol, listener: (...args: A) => void): void {
+    const erased = listener as unknown as (...args: never[]) => void;
+    this.source.on(event, erased);
+    this.listeners.push([event, erased]);
+  }
+
+  private note(kind: StatusEventKind, message: string): void {
+    this.events.push({ time: Date.now(), kind, message });
+  }
+
+  /** Stops listening to the engine. */
+  dispose(): void {
+    for (const [event, listener] of this.listeners) this.source.off(event, listener);
+    this.listeners.length = 0;
+  }
+
+  async read(): Promise<Status> {
+    const { config, metrics } = this.source;
+    const stats = this.source.snapshot();
+    const [lagValues, utilization, queueDepth, e2e50, e2e99, task50, task99] = await Promise.all([
+      metrics.consumerLag.get(),
+      metrics.poolUtilization.get(),
+      metrics.poolQueueDepth.get(),
+      histogramQuantile(metrics.endToEndLatency, 0.5),
+      histogramQuantile(metrics.endToEndLatency, 0.99),
+      histogramQuantile(metrics.taskDuration, 0.5),
+      histogramQuantile(metrics.taskDuration, 0.99),
+    ]);
+    const lag = new Map<string, number>();
+    for (const v of lagValues.values) lag.set(`${v.labels.topic}:${v.labels.partition}`, v.value);
+    const partitions = [...this.assigned]
+      .map(([id, tp]) => ({
+        topic: tp.topic,
+        partition: tp.partition,
+        lag: lag.get(id) ?? null,
+        paused: this.paused.has(id),
+        threads: stats.threadsByPartition[id] ?? [],
+      }))
+      .sort((a, b) => (a.topic === b.topic ? a.partition - b.partition : a.topic < b.topic ? -1 : 1));
+    return {
+      time: Date.now(),
+      state: stats.state,
+      input: config.input,
+      output: config.output,
+      group: config.group,
+      worker: basename(config.worker),
+      consumed: stats.consumed,
+      produced: stats.produced,
+      deadLettered: stats.deadLettered,
+      inFlightRecords: stats.inFlightRecords,
+      maxInFlightRecords: config.maxInFlightRecords,
+      inFlightBytes: stats.inFlightBytes,
+      pauses: stats.pauses,
+      pool: {
+        threads: config.poolSize,
+        utilization: utilization.values[0]?.value ?? 0,
+        queueDepth: queueDepth.values[0]?.value ?? 0,
+      },
+      latency: { endToEnd: { p50: e2e50, p99: e2e99 }, task: { p50: task50, p99: task99 } },
+      partitions,
+      events: this.events.newestFirst(),
+    };
+  }
+}
