@@ -84,6 +84,8 @@ interface Connected {
 }
 
 const CONNECT_TIMEOUT_MS = 15_000;
+/** First contact with the brokers; failing it is logged and retried with backoff. */
+const PROBE_TIMEOUT_MS = 5_000;
 
 export class Engine extends EventEmitter {
   readonly config: TurbineConfig;
@@ -245,12 +247,13 @@ export class Engine extends EventEmitter {
     const c = this.config;
     let delay = 1000;
     for (;;) {
+      if (this.state !== 'starting') throw new TurbineError('KAFKA_CONNECT_FAILED', 'closed while waiting for Kafka');
       try {
         const counts = await topicPartitions(
           c.brokers,
           [c.input, c.output, c.deadLetterTopic],
           c.kafka,
-          CONNECT_TIMEOUT_MS,
+          PROBE_TIMEOUT_MS,
         );
         const inputPartitions = counts.get(c.input);
         if (inputPartitions === undefined) {
@@ -276,12 +279,16 @@ export class Engine extends EventEmitter {
         return;
       } catch (error) {
         if (error instanceof TurbineError && error.code !== 'KAFKA_CONNECT_FAILED') throw error;
-        if (this.state !== 'starting') throw error;
+        if (this.state !== 'starting') {
+          throw new TurbineError('KAFKA_CONNECT_FAILED', 'closed while waiting for Kafka', { cause: error });
+        }
         this.logger.warn(
           { brokers: c.brokers, err: errorMessage(error), retryInMs: delay },
           'Kafka is not reachable; retrying',
         );
-        await new Promise((r) => setTimeout(r, delay));
+        // Sleep in small steps so a close() during the backoff is honoured promptly.
+        const until = Date.now() + delay;
+        while (Date.now() < until && this.state === 'starting') await new Promise((r) => setTimeout(r, 100));
         delay = Math.min(delay * 2, 30_000);
       }
     }
@@ -730,8 +737,10 @@ export class Engine extends EventEmitter {
   private async doClose(): Promise<CloseResult> {
     const started = Date.now();
     const deadline = started + this.config.shutdownTimeoutMs;
-    if (this.state === 'created' || this.state === 'closed') {
+    if (this.state === 'created' || this.state === 'closed' || !this.parts) {
+      // Not connected yet (still probing the brokers): start() sees the state and gives up.
       this.state = 'closed';
+      await this.http?.close();
       return { drained: true, durationMs: 0 };
     }
     this.state = 'draining';

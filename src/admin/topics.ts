@@ -74,17 +74,26 @@ export function topicPartitions(
   timeoutMs = 15_000,
 ): Promise<Map<string, number>> {
   const producer = new Kafka.Producer({ 'metadata.broker.list': brokers, 'client.id': 'turbine-metadata', ...extra });
+  let settled = false;
+  const close = () => {
+    try {
+      producer.disconnect();
+    } catch {
+      // Never connected: nothing to close.
+    }
+  };
   return new Promise<Map<string, number>>((resolve, reject) => {
     const timer = setTimeout(() => {
-      producer.disconnect();
-      reject(
-        new TurbineError('KAFKA_CONNECT_FAILED', `No metadata from brokers ${brokers} within ${timeoutMs} ms`, {}),
-      );
+      settled = true;
+      close();
+      reject(new TurbineError('KAFKA_CONNECT_FAILED', `No metadata from brokers ${brokers} within ${timeoutMs} ms`));
     }, timeoutMs);
     producer.connect({ timeout: timeoutMs }, (err, metadata) => {
+      if (settled) return;
+      settled = true;
       clearTimeout(timer);
       if (err) {
-        producer.disconnect();
+        close();
         reject(
           new TurbineError('KAFKA_CONNECT_FAILED', `Cannot reach brokers ${brokers}: ${errorMessage(err)}`, {
             cause: err,
@@ -96,7 +105,7 @@ export function topicPartitions(
       for (const t of metadata.topics) {
         if (names.includes(t.name) && t.partitions.length > 0) out.set(t.name, t.partitions.length);
       }
-      producer.disconnect();
+      close();
       resolve(out);
     });
   });
