@@ -116,7 +116,7 @@ export class Engine extends EventEmitter {
     pauses: 0,
   };
   private readonly threadsByPartition = new Map<PartitionId, Set<number>>();
-  private lastConsumeAt = Date.now();
+  private joined = false;
   private lastPauseLogAt = 0;
   private lastResumeLogAt = 0;
 
@@ -145,9 +145,18 @@ export class Engine extends EventEmitter {
     return this.state;
   }
 
-  /** Milliseconds since the consume loop last returned; /healthz uses it. */
+  /**
+   * Milliseconds since the consume loop last came back, with or without records (an idle topic
+   * is healthy; a loop stuck inside the client is not). /healthz uses it.
+   */
   get consumeLoopIdleMs(): number {
-    return Date.now() - this.lastConsumeAt;
+    const source = this.parts?.source;
+    return source ? Date.now() - source.lastReturnAt : 0;
+  }
+
+  /** True once the group coordinator answered with an assignment (possibly empty). */
+  get joinedGroup(): boolean {
+    return this.joined;
   }
 
   /** Loads the worker, checks the topics, connects, and starts consuming. */
@@ -297,6 +306,7 @@ export class Engine extends EventEmitter {
   // ---- source callbacks ----
 
   private onAssign(tps: TopicPartition[]): void {
+    this.joined = true;
     for (const tp of tps) {
       const id = partitionId(tp.topic, tp.partition);
       this.partitions.set(id, new PartitionState(tp.topic, tp.partition, ++this.epochCounter));
@@ -333,10 +343,13 @@ export class Engine extends EventEmitter {
       );
     }
     this.commitSync(ids);
-    for (const id of ids) {
+    for (const tp of tps) {
+      const id = partitionId(tp.topic, tp.partition);
       this.partitions.delete(id);
       this.revoking.delete(id);
       this.paused.delete(id);
+      // Another instance reports this partition's lag from now on.
+      this.metrics.consumerLag.remove({ topic: tp.topic, partition: String(tp.partition) });
     }
     this.reorderer.dropLanes((lane) => ids.some((id) => lane === id || lane.startsWith(`${id}#`)));
     this.parts?.source.releaseRevoked(tps);
@@ -347,7 +360,6 @@ export class Engine extends EventEmitter {
 
   private onMessages(messages: Kafka.Message[]): void {
     const now = Date.now();
-    this.lastConsumeAt = now;
     const ordering = this.config.ordering;
     const lanes = this.config.keyLanes;
     let accepted = 0;
@@ -668,6 +680,8 @@ export class Engine extends EventEmitter {
       source
         .queryHighWatermark(s.topic, s.partition)
         .then((high) => {
+          // Revoked meanwhile: its lag is no longer ours to report.
+          if (this.partitions.get(partitionId(s.topic, s.partition)) !== s) return;
           const committed = s.committed >= 0 ? s.committed : (s.commitPoint() ?? 0);
           this.metrics.consumerLag.set(
             { topic: s.topic, partition: String(s.partition) },

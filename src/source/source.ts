@@ -77,6 +77,8 @@ export class Source {
    * doubled when it filled quickly, so n follows the arrival rate.
    */
   private consumeSize = 64;
+  /** When the consume loop last came back (with or without messages); liveness reads it. */
+  lastReturnAt = Date.now();
 
   constructor(options: SourceOptions) {
     this.options = options;
@@ -128,6 +130,7 @@ export class Source {
         const messages = await new Promise<Kafka.Message[]>((resolve, reject) =>
           this.consumer.consume(n, (err, msgs) => (err ? reject(err) : resolve(msgs))),
         );
+        this.lastReturnAt = Date.now();
         if (messages.length >= n) {
           const elapsed = performance.now() - started;
           if (elapsed > CONSUME_TARGET_MS) this.consumeSize = Math.max(MIN_CONSUME, this.consumeSize >> 1);
