@@ -172,6 +172,9 @@ build_standin() { # build_standin NAME CONTAINERFILE TARNAME WITH_HEADERS
     rm -rf "$ctx"
   fi
   "${BUILDAH[@]}" tag "$stamp" "docker.io/library/$name" "localhost/$name" >/dev/null
+  # Drop stand-ins of earlier inputs (vfs keeps a full copy of every image).
+  "${BUILDAH[@]}" images --format '{{.Name}}:{{.Tag}}' | grep "^localhost/turbine-standin/${name/:/-}:" \
+    | grep -v ":$key\$" | while read -r old; do "${BUILDAH[@]}" rmi "$old" >/dev/null 2>&1 || true; done
 }
 "${BUILDAH[@]}" rm --all >/dev/null 2>&1 || true # working containers left by an interrupted build
 build_standin node:20-bookworm node-bookworm.Containerfile node.tar 1
@@ -238,11 +241,12 @@ check "healthz" "$([[ "$code" == 200 ]] && echo 0 || echo 1)" "GET http://127.0.
 ids="$("${PODMAN[@]}" exec "$CONTAINER" sh -c \
   'for s in /proc/[0-9]*/status; do n=$(sed -n "s/^Name:\t//p" "$s"); u=$(sed -n "s/^Uid:\t\([0-9]*\).*/\1/p" "$s"); echo "${s#/proc/}" "$n" "$u"; done' \
   2>&1 | sed 's,/status,,' | grep -E ' (tini|node) ' | sort -n | tr '\n' ';' || true)"
+ids_text="${ids%;}"
 execuid="$("${PODMAN[@]}" exec "$CONTAINER" id -u 2>&1 || true)"
 nonroot=0
 [[ -n "$ids" ]] || nonroot=1
 while read -r -d ';' _pid _name _uid; do [[ "$_uid" != 0 ]] || nonroot=1; done <<<"$ids"
-check "non-root" "$nonroot" "processes (pid name uid): ${ids:-none found}; podman exec id -u -> $execuid"
+check "non-root" "$nonroot" "processes (pid name uid): ${ids_text:-none found}; podman exec id -u -> $execuid"
 
 log "verify: $IN -> $OUT"
 vrc=0
