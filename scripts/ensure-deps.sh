@@ -12,9 +12,11 @@ if ! command -v java >/dev/null || ! command -v mvn >/dev/null; then
   $sudo_cmd apt-get update -qq >/dev/null
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq openjdk-17-jdk-headless maven >/dev/null
 fi
-# Debian packages the tests use: prometheus (a real server scrapes the engine in a test).
+# Debian packages the tests use: prometheus (a real server scrapes the engine in a test) and
+# chromium (headless, drives the status page through playwright-core at /usr/bin/chromium).
 missing_debs=()
 command -v prometheus >/dev/null || missing_debs+=(prometheus)
+command -v chromium >/dev/null || missing_debs+=(chromium)
 if (( ${#missing_debs[@]} > 0 )); then
   echo "[deps] apt-get install ${missing_debs[*]}"
   sudo_cmd=""; [[ $(id -u) != 0 ]] && sudo_cmd="sudo"

@@ -9,6 +9,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { basename } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import type Kafka from 'node-rdkafka';
 import { ensureTopics, topicPartitions } from './admin/topics.js';
 import { type Batch, Batcher } from './batching/batcher.js';
@@ -86,6 +87,8 @@ interface Connected {
 const CONNECT_TIMEOUT_MS = 15_000;
 /** First contact with the brokers; failing it is logged and retried with backoff. */
 const PROBE_TIMEOUT_MS = 5_000;
+/** Bounds reached this long: pause partitions so rebalance callbacks keep being served. */
+const PAUSE_AFTER_MS = 1_000;
 
 export class Engine extends EventEmitter {
   readonly config: TurbineConfig;
@@ -102,6 +105,7 @@ export class Engine extends EventEmitter {
   private readonly flow: FlowControl;
   private outputPartitions = new Map<string, number>();
   private lingerTimer: NodeJS.Timeout | undefined;
+  private pauseTimer: NodeJS.Timeout | undefined;
   private commitTimer: NodeJS.Timeout | undefined;
   private gaugeTimer: NodeJS.Timeout | undefined;
   private closing: Promise<CloseResult> | undefined;
@@ -117,6 +121,8 @@ export class Engine extends EventEmitter {
   };
   private readonly threadsByPartition = new Map<PartitionId, Set<number>>();
   private joined = false;
+  private workerBusyMs = 0;
+  private utilizationAt = performance.now();
   private lastPauseLogAt = 0;
   private lastResumeLogAt = 0;
 
@@ -131,7 +137,11 @@ export class Engine extends EventEmitter {
       lingerMs: config.batchLingerMs,
     });
     this.reorderer = new Reorderer(config.ordering !== 'unordered');
-    this.flow = new FlowControl({ maxRecords: config.maxInFlightRecords, maxBytes: config.maxInFlightBytes });
+    this.flow = new FlowControl({
+      maxRecords: config.maxInFlightRecords,
+      maxBytes: config.maxInFlightBytes,
+      pauseAfterMs: PAUSE_AFTER_MS,
+    });
     this.workerName = basename(config.worker);
     this.workerEnv = options.workerEnv;
   }
@@ -427,6 +437,7 @@ export class Engine extends EventEmitter {
   private onBatchDone(slot: Slot<Batch, BatchOutcome>, outcome: BatchOutcome): void {
     const batch = slot.item;
     this.metrics.taskDuration.observe(outcome.workerMs / 1000);
+    this.workerBusyMs += outcome.workerMs;
     this.metrics.queueWait.observe(Math.max(0, Date.now() - batch.openedAt - outcome.workerMs) / 1000);
     if (outcome.retriedRecords > 0) this.metrics.recordsRetried.inc({ topic: batch.topic }, outcome.retriedRecords);
     if (outcome.crashes > 0) this.metrics.workerCrashes.inc(outcome.crashes);
@@ -613,8 +624,20 @@ export class Engine extends EventEmitter {
       }
       this.emit('resumed', tps);
     }
-    // Never ask for more than the bound leaves room for; 1 keeps rebalance callbacks served.
-    source.maxMessages = Math.max(1, this.flow.room);
+    // Never ask for more than the bound leaves room for. While paused, consume(1) keeps rebalance
+    // callbacks served (paused partitions deliver nothing); while merely full, consume nothing.
+    const room = this.flow.room;
+    source.maxMessages = this.paused.size > 0 ? Math.max(1, room) : room;
+    const due = this.flow.pauseDueAt;
+    if (due !== undefined && !this.pauseTimer) {
+      this.pauseTimer = setTimeout(
+        () => {
+          this.pauseTimer = undefined;
+          this.applyFlow();
+        },
+        Math.max(0, due - Date.now()) + 1,
+      );
+    }
     this.metrics.pausedPartitions.set(this.paused.size);
   }
 
@@ -671,7 +694,16 @@ export class Engine extends EventEmitter {
     this.metrics.inFlightRecords.set(this.flow.inFlightRecords);
     this.metrics.inFlightBytes.set(this.flow.inFlightBytes);
     if (pool) {
-      this.metrics.poolUtilization.set(pool.utilization);
+      // Piscina 5.3's own utilization divides milliseconds by 1000 twice (reads ~0); use the
+      // worker time returned with each task instead: busy ms over thread-ms since the last tick.
+      const now = performance.now();
+      const elapsed = now - this.utilizationAt;
+      if (elapsed > 0) {
+        const ratio = this.workerBusyMs / (elapsed * this.config.poolSize);
+        this.metrics.poolUtilization.set(Math.min(1, ratio));
+      }
+      this.utilizationAt = now;
+      this.workerBusyMs = 0;
       this.metrics.poolQueueDepth.set(pool.queueSize);
     }
     const source = this.parts?.source;
@@ -763,6 +795,8 @@ export class Engine extends EventEmitter {
     await parts.source.stop();
     if (this.lingerTimer) clearTimeout(this.lingerTimer);
     this.lingerTimer = undefined;
+    if (this.pauseTimer) clearTimeout(this.pauseTimer);
+    this.pauseTimer = undefined;
     for (const batch of this.batcher.takeAll()) this.dispatch(batch);
     const drained = await this.waitUntil(
       () => [...this.partitions.values()].every((s) => s.idle),

@@ -9,18 +9,25 @@ export interface FlowLimits {
   maxBytes: number;
   /** Resume when in-flight falls to this fraction of the bounds. */
   resumeFraction?: number;
+  /**
+   * Pause only after the bounds have been reached continuously this long. Until then the engine
+   * simply stops asking the consumer for records: pausing makes librdkafka drop its prefetched
+   * messages and refetch on resume, which measured here cost up to a second per cycle.
+   */
+  pauseAfterMs?: number;
 }
 
 export class FlowControl {
   private records = 0;
   private bytes = 0;
   private paused = false;
+  private fullSince: number | undefined;
   private readonly limits: Required<FlowLimits>;
   /** Highest in-flight record count seen; tests assert it never passes the bound. */
   peakRecords = 0;
 
   constructor(limits: FlowLimits) {
-    this.limits = { resumeFraction: 0.5, ...limits };
+    this.limits = { resumeFraction: 0.5, pauseAfterMs: 0, ...limits };
   }
 
   add(records: number, bytes: number): void {
@@ -40,9 +47,21 @@ export class FlowControl {
     return Math.max(0, this.limits.maxRecords - this.records);
   }
 
+  /** True while either bound is reached: the consumer must not take more records. */
+  get full(): boolean {
+    return this.records >= this.limits.maxRecords || this.bytes >= this.limits.maxBytes;
+  }
+
+  /** When a pause falls due if the bounds stay reached, or undefined when not full or paused. */
+  get pauseDueAt(): number | undefined {
+    return this.paused || this.fullSince === undefined ? undefined : this.fullSince + this.limits.pauseAfterMs;
+  }
+
   /** 'pause' or 'resume' when the state should change, else null. */
-  decide(): 'pause' | 'resume' | null {
-    if (!this.paused && (this.records >= this.limits.maxRecords || this.bytes >= this.limits.maxBytes)) {
+  decide(now = Date.now()): 'pause' | 'resume' | null {
+    if (!this.full) this.fullSince = undefined;
+    else if (this.fullSince === undefined) this.fullSince = now;
+    if (!this.paused && this.fullSince !== undefined && now - this.fullSince >= this.limits.pauseAfterMs) {
       this.paused = true;
       return 'pause';
     }

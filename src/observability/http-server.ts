@@ -1,10 +1,13 @@
 /**
  * HTTP endpoints: /metrics (Prometheus text), /healthz (liveness: the event loop answers and the
- * consume loop returned recently), /readyz (started and owning partitions or in the group).
+ * consume loop returned recently), /readyz (started and owning partitions or in the group),
+ * /stats (the engine snapshot), / (live status page) and /status.json (what the page polls).
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Engine } from '../engine.js';
+import { StatusTracker } from './status.js';
+import { STATUS_PAGE_CSP, STATUS_PAGE_HTML } from './status-page.js';
 
 /** A consume loop silent for longer than this is considered stuck. */
 export const LIVENESS_THRESHOLD_MS = 60_000;
@@ -15,8 +18,32 @@ export interface HttpServer {
 }
 
 export async function startHttpServer(engine: Engine, host: string, port: number): Promise<HttpServer> {
+  // Listens from the start, so the page's event list includes the first assignment.
+  const status = new StatusTracker(engine);
   const server: Server = createServer((req, res) => {
     const url = (req.url ?? '/').split('?')[0];
+    if (url === '/' || url === '/index.html') {
+      res.writeHead(200, {
+        'content-type': 'text/html; charset=utf-8',
+        'content-security-policy': STATUS_PAGE_CSP,
+        'cache-control': 'no-store',
+      });
+      res.end(STATUS_PAGE_HTML);
+      return;
+    }
+    if (url === '/status.json') {
+      status
+        .read()
+        .then((body) => {
+          res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+          res.end(JSON.stringify(body));
+        })
+        .catch((error: Error) => {
+          res.writeHead(500, { 'content-type': 'text/plain' });
+          res.end(error.message);
+        });
+      return;
+    }
     if (url === '/metrics') {
       engine.metrics.registry
         .metrics()
@@ -51,16 +78,20 @@ export async function startHttpServer(engine: Engine, host: string, port: number
       return;
     }
     res.writeHead(404, { 'content-type': 'text/plain' });
-    res.end('not found: try /metrics, /healthz, /readyz, /stats\n');
+    res.end('not found: try /, /status.json, /metrics, /healthz, /readyz, /stats\n');
   });
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (error) => {
+      status.dispose();
+      reject(error);
+    });
     server.listen(port, host, () => resolve());
   });
   return {
     port: (server.address() as AddressInfo).port,
     close: () =>
       new Promise<void>((resolve) => {
+        status.dispose();
         server.closeAllConnections();
         server.close(() => resolve());
       }),

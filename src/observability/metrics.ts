@@ -88,7 +88,7 @@ export const METRIC_DEFINITIONS = {
   poolUtilization: {
     type: 'gauge',
     name: 'turbine_pool_utilization_ratio',
-    help: 'Share of worker pool capacity in use since start (Piscina utilization). Near 1: add threads or instances.',
+    help: 'Share of worker-thread time spent running batches over the last second. Near 1: add threads or instances.',
     labels: [],
   },
   poolQueueDepth: {

@@ -4,7 +4,7 @@
  * letters costs no more memory than a quiet hour; older entries are overwritten.
  */
 
-export type StatusEventKind = 'started' | 'assigned' | 'revoked' | 'dead-letter' | 'error' | 'closed';
+export type StatusEventKind = 'started' | 'assigned' | 'revoked' | 'dead-letter' | 'error';
 
 export interface StatusEvent {
   /** Wall-clock time in epoch milliseconds. */

@@ -5,13 +5,13 @@
  * engine's own events; pauses are tracked as a set, not logged, because backpressure can flip
  * them many times a second.
  */
-import { errorMonitor } from 'node:events';
+import { type EventEmitter, errorMonitor } from 'node:events';
 import { basename } from 'node:path';
 import { histogramQuantile } from '../cli/histogram-quantile.js';
 import type { TurbineConfig } from '../config/load.js';
 import type { EngineState, EngineStats } from '../engine.js';
 import { errorMessage } from '../errors.js';
-import { partitionId, type PartitionId } from '../types.js';
+import { type PartitionId, partitionId } from '../types.js';
 import type { Metrics } from './metrics.js';
 import { RecentEvents, type StatusEvent, type StatusEventKind } from './recent-events.js';
 
@@ -21,12 +21,12 @@ interface TopicPartition {
 }
 
 /** What the tracker reads; the Engine satisfies it, and unit tests pass a small fake. */
-export interface StatusSource {
+type Listener = Parameters<EventEmitter['on']>[1];
+
+export interface StatusSource extends Pick<EventEmitter, 'on' | 'off'> {
   readonly config: Pick<TurbineConfig, 'input' | 'output' | 'group' | 'worker' | 'poolSize' | 'maxInFlightRecords'>;
   readonly metrics: Metrics;
   snapshot(): EngineStats;
-  on(event: string | symbol, listener: (...args: never[]) => void): unknown;
-  off(event: string | symbol, listener: (...args: never[]) => void): unknown;
 }
 
 export interface PartitionStatus {
@@ -60,7 +60,15 @@ export interface Status {
   maxInFlightRecords: number;
   inFlightBytes: number;
   pauses: number;
-  pool: { threads: number; utilization: number; queueDepth: number };
+  pool: {
+    threads: number;
+    /** Batches waiting for a free thread. */
+    queueDepth: number;
+    /** Seconds worker threads spent on batches since start; the page turns its rate into a busy share. */
+    busySeconds: number;
+    /** Piscina's own since-start ratio (the turbine_pool_utilization_ratio gauge). */
+    utilization: number;
+  };
   latency: { endToEnd: Quantiles; task: Quantiles };
   partitions: PartitionStatus[];
   events: StatusEvent[];
@@ -83,27 +91,29 @@ export class StatusTracker {
   private readonly events: RecentEvents;
   private readonly assigned = new Map<PartitionId, TopicPartition>();
   private readonly paused = new Set<PartitionId>();
-  private readonly listeners: Array<[string | symbol, (...args: never[]) => void]> = [];
+  private readonly listeners: Array<[string | symbol, Listener]> = [];
 
   constructor(
     private readonly source: StatusSource,
     capacity = 20,
   ) {
     this.events = new RecentEvents(capacity);
-    this.listen('started', () => this.note('started', `consuming ${source.config.input}`));
+    this.listen('started', () =>
+      this.note('started', `consuming ${source.config.input} as group ${source.config.group}`),
+    );
     this.listen('assigned', (tps: TopicPartition[]) => {
       for (const tp of tps) this.assigned.set(partitionId(tp.topic, tp.partition), tp);
       // Partitions assigned while backpressure holds are paused at once without a 'paused' event.
       if (source.snapshot().pausedPartitions > this.paused.size)
         for (const tp of tps) this.paused.add(partitionId(tp.topic, tp.partition));
-      if (tps.length > 0) this.note('assigned', `assigned ${describePartitions(tps)}`);
+      if (tps.length > 0) this.note('assigned', describePartitions(tps));
     });
     this.listen('revoked', (tps: TopicPartition[]) => {
       for (const tp of tps) {
         this.assigned.delete(partitionId(tp.topic, tp.partition));
         this.paused.delete(partitionId(tp.topic, tp.partition));
       }
-      if (tps.length > 0) this.note('revoked', `revoked ${describePartitions(tps)}`);
+      if (tps.length > 0) this.note('revoked', describePartitions(tps));
     });
     this.listen('paused', (tps: TopicPartition[]) => {
       for (const tp of tps) this.paused.add(partitionId(tp.topic, tp.partition));
@@ -120,13 +130,10 @@ export class StatusTracker {
       const code = (error as { code?: unknown }).code;
       this.note('error', typeof code === 'string' ? `${code}: ${errorMessage(error)}` : errorMessage(error));
     });
-    this.listen('closed', (result: { drained: boolean; durationMs: number }) =>
-      this.note('closed', `closed in ${result.durationMs} ms${result.drained ? '' : ' (not drained)'}`),
-    );
   }
 
   private listen<A extends unknown[]>(event: string | symbol, listener: (...args: A) => void): void {
-    const erased = listener as unknown as (...args: never[]) => void;
+    const erased = listener as unknown as Listener;
     this.source.on(event, erased);
     this.listeners.push([event, erased]);
   }
@@ -144,10 +151,11 @@ export class StatusTracker {
   async read(): Promise<Status> {
     const { config, metrics } = this.source;
     const stats = this.source.snapshot();
-    const [lagValues, utilization, queueDepth, e2e50, e2e99, task50, task99] = await Promise.all([
+    const [lagValues, utilization, queueDepth, task, e2e50, e2e99, task50, task99] = await Promise.all([
       metrics.consumerLag.get(),
       metrics.poolUtilization.get(),
       metrics.poolQueueDepth.get(),
+      metrics.taskDuration.get(),
       histogramQuantile(metrics.endToEndLatency, 0.5),
       histogramQuantile(metrics.endToEndLatency, 0.99),
       histogramQuantile(metrics.taskDuration, 0.5),
@@ -180,8 +188,9 @@ export class StatusTracker {
       pauses: stats.pauses,
       pool: {
         threads: config.poolSize,
-        utilization: utilization.values[0]?.value ?? 0,
         queueDepth: queueDepth.values[0]?.value ?? 0,
+        busySeconds: task.values.find((v) => v.metricName?.endsWith('_sum'))?.value ?? 0,
+        utilization: utilization.values[0]?.value ?? 0,
       },
       latency: { endToEnd: { p50: e2e50, p99: e2e99 }, task: { p50: task50, p99: task99 } },
       partitions,

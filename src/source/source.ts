@@ -68,7 +68,7 @@ export class Source {
   private running = false;
   private loopDone: Promise<void> = Promise.resolve();
   private cooperative = true;
-  /** How many messages the next consume() may return; set by the engine from flow control. */
+  /** How many messages the next consume() may return (0: none, wait); set by the engine from flow control. */
   maxMessages = 1000;
   /**
    * Adaptive consume size. consume(n) returns only after n messages or a per-message timeout,
@@ -124,7 +124,13 @@ export class Source {
   private async loop(): Promise<void> {
     let backoffMs = 100;
     while (this.running) {
-      const n = Math.max(1, Math.min(this.consumeSize, this.maxMessages));
+      if (this.maxMessages <= 0) {
+        // Backpressure: take nothing until the engine has room (it pauses partitions if this lasts).
+        this.lastReturnAt = Date.now();
+        await new Promise((r) => setTimeout(r, 2));
+        continue;
+      }
+      const n = Math.min(this.consumeSize, this.maxMessages);
       try {
         const started = performance.now();
         const messages = await new Promise<Kafka.Message[]>((resolve, reject) =>

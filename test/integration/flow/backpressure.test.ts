@@ -1,6 +1,7 @@
 /**
  * Backpressure: while workers are held, records in flight never exceed maxInFlightRecords;
- * the engine pauses its partitions, and resumes them once the held work completes.
+ * the engine stops taking records at once, pauses its partitions when that lasts (1 s), and
+ * resumes them once the held work completes.
  */
 import { rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -63,7 +64,9 @@ test('held workers: in-flight stays within the bound, partitions pause then resu
   const done = engine.snapshot();
   expect(done.peakInFlightRecords).toBeLessThanOrEqual(bound);
   expect(events).toContain('resumed');
-  expect(done.pauses).toBeGreaterThan(1);
+  // The held period paused once; once work flows, a briefly full engine stops taking records
+  // without pausing (a pause makes librdkafka drop and refetch its prefetched messages).
+  expect(done.pauses).toBeGreaterThanOrEqual(1);
   const report = await verifyTopics(input, output);
   expect(report).toMatchObject({ inputs: count, lost: 0, duplicates: 0, orderViolations: 0 });
   await dropTopics([input, output, `${input}.dlq`]);

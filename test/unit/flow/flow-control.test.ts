@@ -73,3 +73,29 @@ describe('FlowControl', () => {
     expect(flow.peakRecords).toBe(70);
   });
 });
+
+describe('pauseAfterMs: full first stops intake, pauses only if it lasts', () => {
+  test('no pause before the delay, pause once it has passed, none if it drained meanwhile', () => {
+    const flow = new FlowControl({ maxRecords: 10, maxBytes: 1_000_000, pauseAfterMs: 1000 });
+    flow.add(10, 10);
+    expect(flow.full).toBe(true);
+    expect(flow.room).toBe(0);
+    expect(flow.decide(5_000)).toBeNull();
+    expect(flow.pauseDueAt).toBe(6_000);
+    expect(flow.decide(5_999)).toBeNull();
+    expect(flow.decide(6_000)).toBe('pause');
+    expect(flow.pauseDueAt).toBeUndefined();
+    flow.release(10, 10);
+    expect(flow.decide(6_100)).toBe('resume');
+
+    // Full again, but it drains before the delay: never paused, and the clock restarts.
+    flow.add(10, 10);
+    expect(flow.decide(7_000)).toBeNull();
+    flow.release(1, 1);
+    expect(flow.decide(7_500)).toBeNull();
+    expect(flow.pauseDueAt).toBeUndefined();
+    flow.add(1, 1);
+    expect(flow.decide(7_600)).toBeNull();
+    expect(flow.pauseDueAt).toBe(8_600);
+  });
+});
