@@ -220,7 +220,9 @@ export class Engine extends EventEmitter {
         kafka: c.kafka,
         logger: this.logger,
         onStats: (json) => recordStats(this.metrics, json, 'consumer'),
-        onCommitted: (err) => {
+        onCommitted: (err, durationMs) => {
+          if (durationMs > 0) this.metrics.commitLatency.observe(durationMs / 1000);
+          if (durationMs > 1000) this.logger.warn({ ms: Math.round(durationMs) }, 'slow offset commit');
           if (err) {
             this.metrics.commitFailures.inc();
             this.logger.warn({ err: errorMessage(err) }, 'offset commit failed; retried on the next interval');

@@ -38,6 +38,10 @@ export interface SourceOptions {
 const ERR_ASSIGN = -175;
 const ERR_REVOKE = -174;
 
+function commitKey(offsets: ReadonlyArray<TopicPartition & { offset?: number }>): string {
+  return offsets.map((o) => `${o.topic}:${o.partition}:${o.offset ?? ''}`).join(',');
+}
+
 const CONSUME_TARGET_MS = 10;
 const MIN_CONSUME = 16;
 const MAX_CONSUME = 4096;
@@ -77,6 +81,7 @@ export class Source {
    * doubled when it filled quickly, so n follows the arrival rate.
    */
   private consumeSize = 64;
+  private readonly commitsSentAt = new Map<string, number>();
   /** When the consume loop last came back (with or without messages); liveness reads it. */
   lastReturnAt = Date.now();
 
@@ -114,7 +119,14 @@ export class Source {
 
   start(handler: SourceHandler): void {
     this.handler = handler;
-    this.consumer.on('offset.commit', (err: unknown) => this.options.onCommitted?.(err, 0));
+    // Time each answer against the asynchronous commit that sent the same offsets (synchronous
+    // commits may be reported here too; they match nothing and are timed by the engine).
+    this.consumer.on('offset.commit', (err: unknown, committed: Array<TopicPartition & { offset?: number }>) => {
+      const key = commitKey(committed ?? []);
+      const sentAt = this.commitsSentAt.get(key);
+      this.commitsSentAt.delete(key);
+      this.options.onCommitted?.(err, sentAt === undefined ? 0 : performance.now() - sentAt);
+    });
     this.consumer.subscribe([this.options.topic]);
     this.cooperative = true;
     this.running = true;
@@ -196,6 +208,8 @@ export class Source {
   /** Asynchronous commit of "next offset to read" per partition. */
   commit(offsets: Array<TopicPartition & { offset: number }>): void {
     this.consumer.commit(offsets);
+    if (this.commitsSentAt.size > 100) this.commitsSentAt.clear();
+    this.commitsSentAt.set(commitKey(offsets), performance.now());
   }
 
   /** Synchronous commit, used on revoke and shutdown where the result must be known. */
