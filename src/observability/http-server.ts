@@ -1,6 +1,6 @@
 /**
  * HTTP endpoints: /metrics (Prometheus text), /healthz (liveness: the event loop answers and the
- * consume loop returned recently), /readyz (started and owning partitions or in the group),
+ * consume loop returned recently), /readyz (running and given an assignment by the group, possibly empty),
  * /stats (the engine snapshot), / (live status page) and /status.json (what the page polls).
  */
 import { createServer, type Server } from 'node:http';
@@ -67,7 +67,7 @@ export async function startHttpServer(engine: Engine, host: string, port: number
     }
     if (url === '/readyz') {
       const stats = engine.snapshot();
-      const ok = stats.state === 'running';
+      const ok = stats.state === 'running' && engine.joinedGroup;
       res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ ok, state: stats.state, assignedPartitions: stats.assignedPartitions }));
       return;

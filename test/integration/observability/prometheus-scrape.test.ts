@@ -10,6 +10,7 @@ import {
   produceRecords,
   randomName,
   sleep,
+  waitFor,
   waitProcessed,
 } from '../../helpers/kafka';
 import { startPrometheus } from '../../helpers/prometheus';
@@ -33,6 +34,9 @@ test('Prometheus scrapes throughput and lag series from the engine', async () =>
     { SPIN_US: '400' },
   );
   await engine.start();
+  // Ready only once the group has given this instance its assignment.
+  await waitFor('ready', () => engine.joinedGroup);
+  expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(200);
   const prometheus = await startPrometheus(`127.0.0.1:${port}`);
   try {
     let consumedRate = 0;
