@@ -89,6 +89,10 @@ const CONNECT_TIMEOUT_MS = 15_000;
 const PROBE_TIMEOUT_MS = 5_000;
 /** Bounds reached this long: pause partitions so rebalance callbacks keep being served. */
 const PAUSE_AFTER_MS = 1_000;
+/** A commit answered later than this is logged. */
+const SLOW_COMMIT_MS = 1_000;
+/** Pause and resume can flip many times a second under backpressure: one line each per 10 s. */
+const FLOW_LOG_INTERVAL_MS = 10_000;
 
 export class Engine extends EventEmitter {
   readonly config: TurbineConfig;
@@ -123,8 +127,7 @@ export class Engine extends EventEmitter {
   private joined = false;
   private workerBusyMs = 0;
   private utilizationAt = performance.now();
-  private lastPauseLogAt = 0;
-  private lastResumeLogAt = 0;
+  private readonly lastFlowLogAt: Partial<Record<'pause' | 'resume', number>> = {};
 
   constructor(config: TurbineConfig, options: EngineOptions = {}) {
     super();
@@ -144,11 +147,6 @@ export class Engine extends EventEmitter {
     });
     this.workerName = basename(config.worker);
     this.workerEnv = options.workerEnv;
-  }
-
-  /** Port of the metrics and health server once started (useful with metricsPort chosen by the OS). */
-  get httpPort(): number | undefined {
-    return this.http?.port;
   }
 
   get lifecycle(): EngineState {
@@ -221,8 +219,8 @@ export class Engine extends EventEmitter {
         logger: this.logger,
         onStats: (json) => recordStats(this.metrics, json, 'consumer'),
         onCommitted: (err, durationMs) => {
-          if (durationMs > 0) this.metrics.commitLatency.observe(durationMs / 1000);
-          if (durationMs > 1000) this.logger.warn({ ms: Math.round(durationMs) }, 'slow offset commit');
+          // 0: a commit this source did not time (a synchronous one, timed in commitSync).
+          if (durationMs > 0) this.recordCommitLatency(durationMs);
           if (err) {
             this.metrics.commitFailures.inc();
             this.logger.warn({ err: errorMessage(err) }, 'offset commit failed; retried on the next interval');
@@ -230,7 +228,7 @@ export class Engine extends EventEmitter {
         },
       });
       this.parts = { pool, sink, source };
-      source.maxMessages = Math.max(1, this.flow.room);
+      this.applyFlow();
       await sink.connect(CONNECT_TIMEOUT_MS);
       await source.connect(CONNECT_TIMEOUT_MS);
       source.start({
@@ -603,14 +601,11 @@ export class Engine extends EventEmitter {
       }
       source.pause(tps);
       this.stats.pauses++;
-      // Under sustained backpressure pauses come many times a second: one line per 10 s at most.
-      if (Date.now() - this.lastPauseLogAt > 10_000) {
-        this.lastPauseLogAt = Date.now();
-        this.logger.info(
-          { partitions: tps.length, inFlight: this.flow.inFlightRecords, pausesSoFar: this.stats.pauses },
-          'paused (in-flight bound reached)',
-        );
-      }
+      this.logFlow(
+        'pause',
+        { partitions: tps.length, pausesSoFar: this.stats.pauses },
+        'paused (in-flight bound reached)',
+      );
       this.emit('paused', tps);
     } else if (decision === 'resume') {
       const tps: TopicPartition[] = [];
@@ -620,10 +615,7 @@ export class Engine extends EventEmitter {
       }
       this.paused.clear();
       source.resume(tps);
-      if (Date.now() - this.lastResumeLogAt > 10_000) {
-        this.lastResumeLogAt = Date.now();
-        this.logger.info({ partitions: tps.length, inFlight: this.flow.inFlightRecords }, 'resumed');
-      }
+      this.logFlow('resume', { partitions: tps.length }, 'resumed');
       this.emit('resumed', tps);
     }
     // Never ask for more than the bound leaves room for. While paused, consume(1) keeps rebalance
@@ -641,6 +633,13 @@ export class Engine extends EventEmitter {
       );
     }
     this.metrics.pausedPartitions.set(this.paused.size);
+  }
+
+  private logFlow(kind: 'pause' | 'resume', fields: Record<string, number>, message: string): void {
+    const now = Date.now();
+    if (now - (this.lastFlowLogAt[kind] ?? 0) <= FLOW_LOG_INTERVAL_MS) return;
+    this.lastFlowLogAt[kind] = now;
+    this.logger.info({ ...fields, inFlight: this.flow.inFlightRecords }, message);
   }
 
   // ---- commits ----
@@ -678,15 +677,18 @@ export class Engine extends EventEmitter {
       this.parts.source.commitSync(offsets);
       for (const o of offsets) this.partitions.get(partitionId(o.topic, o.partition))?.markCommitted(o.offset);
       this.metrics.commits.inc();
-      const took = Date.now() - started;
-      this.metrics.commitLatency.observe(took / 1000);
-      if (took > 1000) this.logger.warn({ ms: took, partitions: offsets.length }, 'slow offset commit');
+      this.recordCommitLatency(Date.now() - started, offsets.length);
       this.emit('committed', offsets);
     } catch (error) {
       // ERR__STATE: the partitions are no longer ours (lost assignment); the owner re-reads them.
       this.metrics.commitFailures.inc();
       this.logger.warn({ err: errorMessage(error), offsets }, 'synchronous offset commit failed');
     }
+  }
+
+  private recordCommitLatency(ms: number, partitions?: number): void {
+    this.metrics.commitLatency.observe(ms / 1000);
+    if (ms > SLOW_COMMIT_MS) this.logger.warn({ ms: Math.round(ms), partitions }, 'slow offset commit');
   }
 
   // ---- gauges ----
@@ -816,7 +818,10 @@ export class Engine extends EventEmitter {
     const result = { drained, durationMs: Date.now() - started };
     if (!drained)
       this.logger.warn({ ...result, inFlight: this.flow.inFlightRecords }, 'shutdown deadline passed before drain');
-    this.logger.info({ ...result, ...this.snapshot(), threadsByPartition: undefined }, 'engine closed');
+    this.logger.info(
+      { ...result, ...this.snapshot(), threadsByPartition: undefined },
+      'engine closed',
+    );
     this.emit('closed', result);
     return result;
   }
