@@ -60,6 +60,8 @@ export interface EngineStats {
   pauses: number;
   /** Worker thread ids that ran batches, per partition (for tests and the status page). */
   threadsByPartition: Record<string, number[]>;
+  /** Partitions this instance owns, sorted, and whether backpressure has paused them. */
+  partitions: Array<{ topic: string; partition: number; paused: boolean }>;
 }
 
 export interface CloseResult {
@@ -763,6 +765,9 @@ export class Engine extends EventEmitter {
       pausedPartitions: this.paused.size,
       pauses: this.stats.pauses,
       threadsByPartition,
+      partitions: [...this.partitions]
+        .map(([id, p]) => ({ topic: p.topic, partition: p.partition, paused: this.paused.has(id) }))
+        .sort((a, b) => (a.topic === b.topic ? a.partition - b.partition : a.topic < b.topic ? -1 : 1)),
     };
   }
 
@@ -819,7 +824,7 @@ export class Engine extends EventEmitter {
     if (!drained)
       this.logger.warn({ ...result, inFlight: this.flow.inFlightRecords }, 'shutdown deadline passed before drain');
     this.logger.info(
-      { ...result, ...this.snapshot(), threadsByPartition: undefined },
+      { ...result, ...this.snapshot(), threadsByPartition: undefined, partitions: undefined },
       'engine closed',
     );
     this.emit('closed', result);

@@ -2,8 +2,8 @@
  * The figures behind the status page (`/status.json`), read on the main thread from the engine's
  * snapshot and its prom-client metrics when a page asks, never computed per record. Notable
  * events (rebalances, dead letters, errors) are kept in a small ring by listening to the
- * engine's own events; pauses are tracked as a set, not logged, because backpressure can flip
- * them many times a second.
+ * engine's own events. Owned and paused partitions come from the snapshot, not from events,
+ * because backpressure can flip pauses many times a second.
  */
 import { type EventEmitter, errorMonitor } from 'node:events';
 import { basename } from 'node:path';
@@ -11,7 +11,7 @@ import { histogramQuantile } from '../cli/histogram-quantile.js';
 import type { TurbineConfig } from '../config/load.js';
 import type { EngineState, EngineStats } from '../engine.js';
 import { errorMessage } from '../errors.js';
-import { type PartitionId, partitionId } from '../types.js';
+import { partitionId } from '../types.js';
 import type { Metrics } from './metrics.js';
 import { RecentEvents, type StatusEvent, type StatusEventKind } from './recent-events.js';
 
@@ -89,8 +89,6 @@ export function describePartitions(tps: readonly TopicPartition[]): string {
 
 export class StatusTracker {
   private readonly events: RecentEvents;
-  private readonly assigned = new Map<PartitionId, TopicPartition>();
-  private readonly paused = new Set<PartitionId>();
   private readonly listeners: Array<[string | symbol, Listener]> = [];
 
   constructor(
@@ -102,24 +100,10 @@ export class StatusTracker {
       this.note('started', `consuming ${source.config.input} as group ${source.config.group}`),
     );
     this.listen('assigned', (tps: TopicPartition[]) => {
-      for (const tp of tps) this.assigned.set(partitionId(tp.topic, tp.partition), tp);
-      // Partitions assigned while backpressure holds are paused at once without a 'paused' event.
-      if (source.snapshot().pausedPartitions > this.paused.size)
-        for (const tp of tps) this.paused.add(partitionId(tp.topic, tp.partition));
       if (tps.length > 0) this.note('assigned', describePartitions(tps));
     });
     this.listen('revoked', (tps: TopicPartition[]) => {
-      for (const tp of tps) {
-        this.assigned.delete(partitionId(tp.topic, tp.partition));
-        this.paused.delete(partitionId(tp.topic, tp.partition));
-      }
       if (tps.length > 0) this.note('revoked', describePartitions(tps));
-    });
-    this.listen('paused', (tps: TopicPartition[]) => {
-      for (const tp of tps) this.paused.add(partitionId(tp.topic, tp.partition));
-    });
-    this.listen('resumed', (tps: TopicPartition[]) => {
-      for (const tp of tps) this.paused.delete(partitionId(tp.topic, tp.partition));
     });
     this.listen('deadLettered', (d: TopicPartition & { offset: number; code: string }) =>
       this.note('dead-letter', `${d.topic} [${d.partition}] offset ${d.offset}: ${d.code}`),
@@ -163,15 +147,10 @@ export class StatusTracker {
     ]);
     const lag = new Map<string, number>();
     for (const v of lagValues.values) lag.set(`${v.labels.topic}:${v.labels.partition}`, v.value);
-    const partitions = [...this.assigned]
-      .map(([id, tp]) => ({
-        topic: tp.topic,
-        partition: tp.partition,
-        lag: lag.get(id) ?? null,
-        paused: this.paused.has(id),
-        threads: stats.threadsByPartition[id] ?? [],
-      }))
-      .sort((a, b) => (a.topic === b.topic ? a.partition - b.partition : a.topic < b.topic ? -1 : 1));
+    const partitions = stats.partitions.map((p) => {
+      const id = partitionId(p.topic, p.partition);
+      return { ...p, lag: lag.get(id) ?? null, threads: stats.threadsByPartition[id] ?? [] };
+    });
     return {
       time: Date.now(),
       state: stats.state,

@@ -1,7 +1,7 @@
 /**
- * The status tracker builds /status.json from the engine's snapshot and metrics, tracks the
- * assigned and paused partitions from engine events, and keeps rebalances, dead letters and
- * errors (observed without swallowing them) in its recent-events ring.
+ * The status tracker builds /status.json from the engine's snapshot (owned and paused
+ * partitions included) and metrics, and keeps rebalances, dead letters and errors (observed
+ * without swallowing them) in its recent-events ring.
  */
 import { EventEmitter } from 'node:events';
 import { Registry } from 'prom-client';
@@ -24,6 +24,7 @@ function fakeEngine() {
     pausedPartitions: 0,
     pauses: 2,
     threadsByPartition: { 'in:0': [1, 2] },
+    partitions: [],
   };
   const emitter = new EventEmitter();
   const source = Object.assign(emitter, {
@@ -42,6 +43,8 @@ function fakeEngine() {
 }
 
 const tps = (...partitions: number[]) => partitions.map((partition) => ({ topic: 'in', partition }));
+const owned = (...entries: Array<[number, boolean]>) =>
+  entries.map(([partition, paused]) => ({ topic: 'in', partition, paused }));
 
 test('describes partitions grouped by topic, sorted', () => {
   expect(describePartitions([...tps(2, 0), { topic: 'b', partition: 1 }])).toBe('in [0, 2], b [1]');
@@ -56,8 +59,7 @@ test('reports counters, per-partition lag and pauses, and latency quantiles', as
   source.metrics.poolUtilization.set(0.75);
   for (let i = 0; i < 100; i++) source.metrics.endToEndLatency.observe(0.02);
   for (let i = 0; i < 5; i++) source.metrics.taskDuration.observe(0.1);
-  source.emit('paused', tps(0, 1, 2));
-  source.emit('resumed', tps(1));
+  stats.partitions = owned([0, true], [1, false], [2, true]);
 
   const status = await tracker.read();
   expect(status).toMatchObject({
@@ -76,11 +78,11 @@ test('reports counters, per-partition lag and pauses, and latency quantiles', as
     { topic: 'in', partition: 2, lag: 7, paused: true, threads: [] },
   ]);
 
-  // Assigned while backpressure holds: the engine pauses them without a 'paused' event.
-  stats.pausedPartitions = 3;
+  // Assigned while backpressure holds: the engine pauses them without a 'paused' event, and the
+  // snapshot shows it.
   source.emit('revoked', tps(2));
-  stats.pausedPartitions = 3;
   source.emit('assigned', tps(3));
+  stats.partitions = owned([0, true], [1, false], [3, true]);
   const after = await tracker.read();
   expect(after.partitions.map((p) => [p.partition, p.paused])).toEqual([
     [0, true],
