@@ -194,3 +194,18 @@ export async function waitProcessed(engine: Engine, count: number, timeoutMs = 9
     timeoutMs,
   );
 }
+
+/** A fresh input/output topic pair with random names; drop() deletes them and the dead-letter topic. */
+export async function freshTopics(
+  prefix: string,
+  inputPartitions: number,
+  outputPartitions = inputPartitions,
+): Promise<{ input: string; output: string; drop: () => Promise<void> }> {
+  const input = randomName(`${prefix}-in`);
+  const output = randomName(`${prefix}-out`);
+  await createTopics([
+    { name: input, partitions: inputPartitions },
+    { name: output, partitions: outputPartitions },
+  ]);
+  return { input, output, drop: () => dropTopics([input, output, `${input}.dlq`]) };
+}

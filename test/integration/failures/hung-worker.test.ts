@@ -6,9 +6,8 @@
  */
 import { join } from 'node:path';
 import {
-  createTopics,
-  dropTopics,
   FIXTURES,
+  freshTopics,
   makeEngine,
   produceRecords,
   randomName,
@@ -20,12 +19,7 @@ import {
 jest.setTimeout(120_000);
 
 test('hanging and exiting records are dead-lettered after their threads are replaced', async () => {
-  const input = randomName('hang-in');
-  const output = randomName('hang-out');
-  await createTopics([
-    { name: input, partitions: 1 },
-    { name: output, partitions: 1 },
-  ]);
+  const { input, output, drop } = await freshTopics('hang', 1);
   const count = 300;
   await produceRecords(input, count, {
     value: (i) => Buffer.from(JSON.stringify(i === 123 ? { i, hang: true } : i === 200 ? { i, exit: true } : { i })),
@@ -56,5 +50,5 @@ test('hanging and exiting records are dead-lettered after their threads are repl
   expect(report.lostSamples.map((s) => s.offset).sort((a, b) => a - b)).toEqual([123, 200]);
   const metrics = await engine.metrics.registry.getSingleMetricAsString('turbine_task_timeouts_total');
   expect(metrics).toMatch(/turbine_task_timeouts_total [1-9]/);
-  await dropTopics([input, output, `${input}.dlq`]);
+  await drop();
 });

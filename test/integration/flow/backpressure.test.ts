@@ -7,9 +7,8 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  createTopics,
-  dropTopics,
   FIXTURES,
+  freshTopics,
   makeEngine,
   produceRecords,
   randomName,
@@ -22,12 +21,7 @@ import {
 jest.setTimeout(120_000);
 
 test('held workers: in-flight stays within the bound, partitions pause then resume', async () => {
-  const input = randomName('bp-in');
-  const output = randomName('bp-out');
-  await createTopics([
-    { name: input, partitions: 3 },
-    { name: output, partitions: 3 },
-  ]);
+  const { input, output, drop } = await freshTopics('bp', 3);
   const count = 6_000;
   const bound = 500;
   await produceRecords(input, count);
@@ -69,5 +63,5 @@ test('held workers: in-flight stays within the bound, partitions pause then resu
   expect(done.pauses).toBeGreaterThanOrEqual(1);
   const report = await verifyTopics(input, output);
   expect(report).toMatchObject({ inputs: count, lost: 0, duplicates: 0, orderViolations: 0 });
-  await dropTopics([input, output, `${input}.dlq`]);
+  await drop();
 });

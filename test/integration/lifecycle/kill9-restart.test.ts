@@ -5,20 +5,15 @@
  * outputs keep input order per partition.
  */
 import { startCli, waitProduced } from '../../helpers/cli';
-import { createTopics, dropTopics, produceRecords, randomName, verifyTopics } from '../../helpers/kafka';
+import { freshTopics, produceRecords, randomName, verifyTopics } from '../../helpers/kafka';
 
 jest.setTimeout(180_000);
 
 const engineFlags = ['--batch-max-records', '100', '--max-in-flight-records', '1000', '--commit-interval-ms', '200'];
 
 test('kill -9 then restart: nothing lost, order of first outputs kept', async () => {
-  const input = randomName('kill-in');
-  const output = randomName('kill-out');
+  const { input, output, drop } = await freshTopics('kill', 4);
   const group = randomName('g');
-  await createTopics([
-    { name: input, partitions: 4 },
-    { name: output, partitions: 4 },
-  ]);
   const count = 10_000;
   await produceRecords(input, count);
 
@@ -41,5 +36,5 @@ test('kill -9 then restart: nothing lost, order of first outputs kept', async ()
   expect(report).toMatchObject({ inputs: count, lost: 0, orderViolations: 0 });
   // Replays are bounded by what was in flight or not yet committed at the kill.
   expect(report.duplicates).toBeLessThanOrEqual(1000 + 2000);
-  await dropTopics([input, output, `${input}.dlq`]);
+  await drop();
 });

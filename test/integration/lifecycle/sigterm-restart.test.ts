@@ -3,7 +3,7 @@
  * from the committed offsets, so nothing is lost, nothing is duplicated and order holds.
  */
 import { startCli, waitProduced } from '../../helpers/cli';
-import { createTopics, dropTopics, produceRecords, randomName, verifyTopics } from '../../helpers/kafka';
+import { freshTopics, produceRecords, randomName, verifyTopics } from '../../helpers/kafka';
 
 jest.setTimeout(180_000);
 
@@ -12,13 +12,8 @@ jest.setTimeout(180_000);
 const engineFlags = ['--batch-max-records', '100', '--max-in-flight-records', '1000'];
 
 test('SIGTERM drains and exits 0; a restart finishes with nothing lost or duplicated', async () => {
-  const input = randomName('term-in');
-  const output = randomName('term-out');
+  const { input, output, drop } = await freshTopics('term', 4);
   const group = randomName('g');
-  await createTopics([
-    { name: input, partitions: 4 },
-    { name: output, partitions: 4 },
-  ]);
   const count = 10_000;
   await produceRecords(input, count);
 
@@ -43,5 +38,5 @@ test('SIGTERM drains and exits 0; a restart finishes with nothing lost or duplic
   second.child.kill('SIGTERM');
   expect(await second.exited).toBe(0);
   expect(report).toMatchObject({ inputs: count, lost: 0, duplicates: 0, orderViolations: 0 });
-  await dropTopics([input, output, `${input}.dlq`]);
+  await drop();
 });

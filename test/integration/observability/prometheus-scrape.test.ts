@@ -4,8 +4,7 @@
  * HTTP API while load flows.
  */
 import {
-  createTopics,
-  dropTopics,
+  freshTopics,
   makeEngine,
   produceRecords,
   randomName,
@@ -18,12 +17,7 @@ import { startPrometheus } from '../../helpers/prometheus';
 jest.setTimeout(120_000);
 
 test('Prometheus scrapes throughput and lag series from the engine', async () => {
-  const input = randomName('prom-in');
-  const output = randomName('prom-out');
-  await createTopics([
-    { name: input, partitions: 3 },
-    { name: output, partitions: 3 },
-  ]);
+  const { input, output, drop } = await freshTopics('prom', 3);
   const count = 30_000;
   await produceRecords(input, count);
   const port = 20_000 + Math.floor(Math.random() * 20_000);
@@ -59,6 +53,6 @@ test('Prometheus scrapes throughput and lag series from the engine', async () =>
   } finally {
     await prometheus.stop();
     await engine.close();
-    await dropTopics([input, output, `${input}.dlq`]);
+    await drop();
   }
 });

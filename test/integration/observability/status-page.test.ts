@@ -5,16 +5,7 @@
  */
 import { join } from 'node:path';
 import { type Browser, chromium } from 'playwright-core';
-import {
-  createTopics,
-  dropTopics,
-  makeEngine,
-  produceRecords,
-  ROOT,
-  randomName,
-  sleep,
-  waitProcessed,
-} from '../../helpers/kafka';
+import { freshTopics, makeEngine, produceRecords, ROOT, randomName, sleep, waitProcessed } from '../../helpers/kafka';
 
 jest.setTimeout(90_000);
 
@@ -29,12 +20,7 @@ async function waitForAsync(what: string, check: () => Promise<boolean>, timeout
 }
 
 test('the status page shows numbers moving under load', async () => {
-  const input = randomName('status-in');
-  const output = randomName('status-out');
-  await createTopics([
-    { name: input, partitions: 3 },
-    { name: output, partitions: 3 },
-  ]);
+  const { input, output, drop } = await freshTopics('status', 3);
   const count = 15_000;
   await produceRecords(input, count);
   const port = 20_000 + Math.floor(Math.random() * 20_000);
@@ -103,6 +89,6 @@ test('the status page shows numbers moving under load', async () => {
   } finally {
     await browser?.close();
     await engine.close();
-    await dropTopics([input, output, `${input}.dlq`]);
+    await drop();
   }
 });

@@ -2,25 +2,12 @@
  * Key mode keeps per-key order while batches of one partition run on more than one worker
  * thread at once; outputs are keyed, so each key's outputs land in one output partition.
  */
-import {
-  createTopics,
-  dropTopics,
-  makeEngine,
-  produceRecords,
-  randomName,
-  verifyTopics,
-  waitProcessed,
-} from '../../helpers/kafka';
+import { freshTopics, makeEngine, produceRecords, randomName, verifyTopics, waitProcessed } from '../../helpers/kafka';
 
 jest.setTimeout(120_000);
 
 test('one partition, key mode: per-key order kept, several threads used', async () => {
-  const input = randomName('key-in');
-  const output = randomName('key-out');
-  await createTopics([
-    { name: input, partitions: 1 },
-    { name: output, partitions: 3 },
-  ]);
+  const { input, output, drop } = await freshTopics('key', 1, 3);
   const count = 5_000;
   await produceRecords(input, count, { keys: 40 });
   const engine = makeEngine(
@@ -42,5 +29,5 @@ test('one partition, key mode: per-key order kept, several threads used', async 
   expect(threads.length).toBeGreaterThanOrEqual(2);
   const report = await verifyTopics(input, output, 'key');
   expect(report).toMatchObject({ inputs: count, outputs: count, lost: 0, duplicates: 0, orderViolations: 0 });
-  await dropTopics([input, output, `${input}.dlq`]);
+  await drop();
 });

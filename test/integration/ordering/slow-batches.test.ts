@@ -4,9 +4,8 @@
  */
 import { join } from 'node:path';
 import {
-  createTopics,
-  dropTopics,
   FIXTURES,
+  freshTopics,
   makeEngine,
   produceRecords,
   randomName,
@@ -17,12 +16,7 @@ import {
 jest.setTimeout(120_000);
 
 test('out-of-order completion inside a partition is released in order', async () => {
-  const input = randomName('slow-in');
-  const output = randomName('slow-out');
-  await createTopics([
-    { name: input, partitions: 2 },
-    { name: output, partitions: 2 },
-  ]);
+  const { input, output, drop } = await freshTopics('slow', 2);
   const count = 600;
   await produceRecords(input, count, { partitions: 2 });
   const engine = makeEngine({
@@ -41,5 +35,5 @@ test('out-of-order completion inside a partition is released in order', async ()
   for (const threads of Object.values(engine.snapshot().threadsByPartition)) expect(threads.length).toBeGreaterThan(1);
   const report = await verifyTopics(input, output);
   expect(report).toMatchObject({ inputs: count, lost: 0, duplicates: 0, orderViolations: 0 });
-  await dropTopics([input, output, `${input}.dlq`]);
+  await drop();
 });

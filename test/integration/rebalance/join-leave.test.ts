@@ -3,27 +3,13 @@
  * each cooperative rebalance the revoked partitions' in-flight work is drained, produced and
  * committed before they move, so the new owner starts exactly after it.
  */
-import {
-  createTopics,
-  dropTopics,
-  makeEngine,
-  produceRecords,
-  randomName,
-  sleep,
-  verifyTopics,
-  waitFor,
-} from '../../helpers/kafka';
+import { freshTopics, makeEngine, produceRecords, randomName, sleep, verifyTopics, waitFor } from '../../helpers/kafka';
 
 jest.setTimeout(180_000);
 
 test('join and leave mid-stream: nothing lost, order kept', async () => {
-  const input = randomName('rb-in');
-  const output = randomName('rb-out');
+  const { input, output, drop } = await freshTopics('rb', 6);
   const group = randomName('g');
-  await createTopics([
-    { name: input, partitions: 6 },
-    { name: output, partitions: 6 },
-  ]);
   const count = 12_000;
   await produceRecords(input, count);
   // A small in-flight bound keeps A from reading the whole backlog before B joins.
@@ -49,5 +35,5 @@ test('join and leave mid-stream: nothing lost, order kept', async () => {
 
   const report = await verifyTopics(input, output);
   expect(report).toMatchObject({ inputs: count, lost: 0, duplicates: 0, orderViolations: 0 });
-  await dropTopics([input, output, `${input}.dlq`]);
+  await drop();
 });

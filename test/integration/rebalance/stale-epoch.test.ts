@@ -8,9 +8,8 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  createTopics,
-  dropTopics,
   FIXTURES,
+  freshTopics,
   makeEngine,
   produceRecords,
   randomName,
@@ -22,13 +21,8 @@ import {
 jest.setTimeout(120_000);
 
 test('a revoked partition whose work outlives the drain deadline: stale results dropped', async () => {
-  const input = randomName('epoch-in');
-  const output = randomName('epoch-out');
+  const { input, output, drop } = await freshTopics('epoch', 2);
   const group = randomName('g');
-  await createTopics([
-    { name: input, partitions: 2 },
-    { name: output, partitions: 2 },
-  ]);
   const count = 400;
   await produceRecords(input, count, { partitions: 2 });
   const gate = join(tmpdir(), `${input}.gate`);
@@ -59,5 +53,5 @@ test('a revoked partition whose work outlives the drain deadline: stale results 
   expect(a.snapshot().produced).toBe(count / 2);
   const report = await verifyTopics(input, output);
   expect(report).toMatchObject({ inputs: count, outputs: count, lost: 0, duplicates: 0, orderViolations: 0 });
-  await dropTopics([input, output, `${input}.dlq`]);
+  await drop();
 });

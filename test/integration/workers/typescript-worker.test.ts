@@ -4,9 +4,8 @@
  */
 import { join } from 'node:path';
 import {
-  createTopics,
-  dropTopics,
   FIXTURES,
+  freshTopics,
   makeEngine,
   produceRecords,
   randomName,
@@ -17,12 +16,7 @@ import {
 jest.setTimeout(60_000);
 
 test('a .ts worker runs without a build step', async () => {
-  const input = randomName('ts-in');
-  const output = randomName('ts-out');
-  await createTopics([
-    { name: input, partitions: 1 },
-    { name: output, partitions: 1 },
-  ]);
+  const { input, output, drop } = await freshTopics('ts', 1);
   await produceRecords(input, 200, { keys: 10 });
   const engine = makeEngine({ input, output, group: randomName('g'), worker: join(FIXTURES, 'upper-worker.ts') });
   await engine.start();
@@ -32,5 +26,5 @@ test('a .ts worker runs without a build step', async () => {
   expect(outputs).toHaveLength(200);
   const first = JSON.parse(outputs[0]!.value!.toString()) as { i: number; upper: string };
   expect(first).toEqual({ i: 0, key: 'key-0', upper: 'KEY-0' });
-  await dropTopics([input, output, `${input}.dlq`]);
+  await drop();
 });
