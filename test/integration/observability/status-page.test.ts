@@ -1,8 +1,10 @@
 /**
  * The status page at `/` renders live figures in a real headless Chromium: while load runs the
  * consumed counter it shows keeps rising, the lag table has one row per input partition, and
- * the page loads nothing but itself and status.json. Saves docs/status-page.png.
+ * the page loads nothing but itself and status.json. Saves a screenshot to .tmp/status-page.png,
+ * or to docs/status-page.png with UPDATE_DOCS_SCREENSHOT=1 (so a test run leaves the checkout clean).
  */
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Browser, chromium } from 'playwright-core';
 import { freshTopics, makeEngine, produceRecords, ROOT, randomName, sleep, waitProcessed } from '../../helpers/kafka';
@@ -80,7 +82,9 @@ test('the status page shows numbers moving under load', async () => {
     expect(await page.textContent('#consumed-rate')).toMatch(/^[\d,]+$/);
     expect(await page.textContent('#events')).toContain(`assigned ${input} [0, 1, 2]`);
     // Mid-run, so the picture shows lag, records in flight and a busy pool.
-    await page.screenshot({ path: join(ROOT, 'docs', 'status-page.png'), fullPage: true });
+    const shot = process.env.UPDATE_DOCS_SCREENSHOT === '1' ? join(ROOT, 'docs') : join(ROOT, '.tmp');
+    mkdirSync(shot, { recursive: true });
+    await page.screenshot({ path: join(shot, 'status-page.png'), fullPage: true });
 
     await waitProcessed(engine, count);
     await consumedIs((n) => n === count);
