@@ -3,7 +3,7 @@
  * drain on SIGTERM/SIGINT. Exit codes: 0 clean drain, 1 runtime failure or drain deadline
  * passed, 2 invalid configuration.
  */
-import { loadConfig } from '../config/load.js';
+import { loadConfig, unknownEnvOptions } from '../config/load.js';
 import { Engine } from '../engine.js';
 import { errorMessage, TurbineError } from '../errors.js';
 import { createLogger } from '../observability/logger.js';
@@ -17,6 +17,12 @@ export async function runCommand(argv: string[]): Promise<number> {
   }
   const config = loadConfig({ flags: args.flags, env: process.env, file: args.configFile });
   const logger = createLogger(config.logLevel);
+  for (const { name, suggestion } of unknownEnvOptions(process.env)) {
+    logger.warn(
+      { variable: name, ...(suggestion ? { didYouMean: suggestion } : {}) },
+      'ignoring unknown TURBINE_* variable',
+    );
+  }
   const engine = new Engine(config, { logger });
   let exitCode = 0;
   let stopping = false;

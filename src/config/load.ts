@@ -62,6 +62,42 @@ export function configFromEnv(env: NodeJS.ProcessEnv): RawConfig {
   return out;
 }
 
+/** Variables of the project's own tools (tests, benchmarks, container test), not engine options. */
+const TOOL_ENV_PREFIXES = ['TURBINE_TEST_', 'TURBINE_BENCH_', 'TURBINE_CT_', 'TURBINE_CHROMIUM'];
+
+/**
+ * TURBINE_* variables that name no option (a typo such as TURBINE_POOLSIZE would otherwise be
+ * ignored without a word), each with the closest option variable when one is near.
+ */
+export function unknownEnvOptions(env: NodeJS.ProcessEnv): { name: string; suggestion?: string }[] {
+  const known = (Object.keys(OPTIONS) as OptionName[]).filter((n) => n !== 'kafka').map(envName);
+  const out: { name: string; suggestion?: string }[] = [];
+  for (const name of Object.keys(env).sort()) {
+    if (!name.startsWith('TURBINE_') || name.startsWith('TURBINE_KAFKA_') || known.includes(name)) continue;
+    if (TOOL_ENV_PREFIXES.some((prefix) => name.startsWith(prefix))) continue;
+    let best: string | undefined;
+    let bestDistance = 4;
+    for (const candidate of known) {
+      const d = editDistance(name, candidate);
+      if (d < bestDistance) [best, bestDistance] = [candidate, d];
+    }
+    out.push(best ? { name, suggestion: best } : { name });
+  }
+  return out;
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = current;
+  }
+  return previous[b.length]!;
+}
+
 export function configFromFile(path: string): RawConfig {
   let text: string;
   try {

@@ -3,8 +3,8 @@
  * and a doc line. The CLI flags, TURBINE_* environment variables, the config file and the
  * README's configuration table all derive from this table (test/unit/config/readme-table.test.ts).
  */
-import { availableParallelism } from 'node:os';
 import { z } from 'zod';
+import { usableCpuCount } from './cpu-quota.js';
 
 const MiB = 1024 * 1024;
 
@@ -39,7 +39,7 @@ export const OPTIONS = {
     doc: 'Path to the worker module (.js, .cjs, .mjs or .ts) whose default export processes a batch.',
   },
   poolSize: {
-    schema: int(1, 1024).default(() => Math.max(1, availableParallelism())),
+    schema: int(1, 1024).default(() => usableCpuCount()),
     defaultText: 'CPU count',
     doc: 'Worker threads in the pool.',
   },

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { configFromEnv, loadConfig } from '../../../src/config/load.js';
+import { configFromEnv, loadConfig, unknownEnvOptions } from '../../../src/config/load.js';
 import { envName, flagName, OPTIONS } from '../../../src/config/options.js';
 import { TurbineError } from '../../../src/errors.js';
 
@@ -164,6 +164,24 @@ describe('loadConfig', () => {
 
   it('keeps an explicit dead-letter topic', () => {
     expect(loadConfig({ flags: { ...required, deadLetterTopic: 'dlq' } }).deadLetterTopic).toBe('dlq');
+  });
+});
+
+describe('unknownEnvOptions', () => {
+  it('flags TURBINE_* variables that name no option, with the closest one', () => {
+    const found = unknownEnvOptions({
+      TURBINE_POOLSIZE: '4',
+      TURBINE_POOL_SIZE: '2',
+      TURBINE_KAFKA_FETCH_MAX_BYTES: '1',
+      TURBINE_TEST_BROKERS: 'x',
+      TURBINE_BENCH_BROKERS: 'x',
+      TURBINE_WHATEVER_ELSE_ENTIRELY: '1',
+      PATH: '/bin',
+    });
+    expect(found).toEqual([
+      { name: 'TURBINE_POOLSIZE', suggestion: 'TURBINE_POOL_SIZE' },
+      { name: 'TURBINE_WHATEVER_ELSE_ENTIRELY' },
+    ]);
   });
 });
 
