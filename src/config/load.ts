@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { TurbineError } from '../errors.js';
+import { securityPropertyIssues } from './kafka-security.js';
 import { envName, flagName, OPTIONS, type OptionName } from './options.js';
 
 type Shape = { [K in OptionName]: (typeof OPTIONS)[K]['schema'] };
@@ -24,6 +25,7 @@ const schema = z.strictObject(shape).superRefine((c, ctx) => {
       path: ['outputSchema'],
       message: 'is required when outputFormat is avro (an .avsc file)',
     });
+  for (const message of securityPropertyIssues(c.kafka)) ctx.addIssue({ code: 'custom', path: ['kafka'], message });
   if (c.input === c.output)
     ctx.addIssue({
       code: 'custom',
