@@ -64,6 +64,11 @@ export function configFromEnv(env: NodeJS.ProcessEnv): RawConfig {
   return out;
 }
 
+/** Only the TURBINE_KAFKA_* librdkafka properties: what `turbine loadgen` and `turbine verify` take. */
+export function kafkaPropertiesFromEnv(env: NodeJS.ProcessEnv): Record<string, string> {
+  return (configFromEnv(env).kafka as Record<string, string> | undefined) ?? {};
+}
+
 export function configFromFile(path: string): RawConfig {
   let text: string;
   try {
