@@ -23,6 +23,8 @@ module.exports = {
       moduleNameMapper,
       testEnvironment: 'node',
       slowTestThreshold: 60,
+      // Stops the private SASL_SSL broker that test/integration/security/ starts on first use.
+      globalTeardown: '<rootDir>/test/helpers/secure-kafka-teardown.ts',
     },
   ],
 };

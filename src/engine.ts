@@ -205,6 +205,7 @@ export class Engine extends EventEmitter {
         retryMaxMs: c.retryMaxMs,
         logger: this.logger,
         onDeliveryError: (topic) => this.metrics.deliveryErrors.inc({ topic }),
+        onFatal: (error) => this.fail(error),
         onStats: (json) => recordStats(this.metrics, json, 'producer'),
         onAcked: (topic, n) => {
           this.stats.produced += n;
@@ -220,6 +221,7 @@ export class Engine extends EventEmitter {
         kafka: c.kafka,
         logger: this.logger,
         onStats: (json) => recordStats(this.metrics, json, 'consumer'),
+        onFatal: (error) => this.fail(error),
         onCommitted: (err, durationMs) => {
           // 0: a commit this source did not time (a synchronous one, timed in commitSync).
           if (durationMs > 0) this.recordCommitLatency(durationMs);

@@ -19,6 +19,10 @@ export const ERROR_CODES = {
   KAFKA_PRODUCE_FAILED: 'Producing an output record failed (queue full or a delivery error).',
   KAFKA_COMMIT_FAILED: 'Committing input offsets failed.',
   KAFKA_ADMIN_FAILED: 'A topic administration request failed.',
+  KAFKA_AUTH_FAILED:
+    'The brokers rejected the SASL login (wrong username or password, mechanism not enabled); not retried.',
+  KAFKA_TLS_FAILED:
+    'The TLS connection to the brokers failed (certificate not trusted or not matching, CA or key file unreadable); not retried.',
   SHUTDOWN_TIMEOUT: 'Draining in-flight work did not finish within the shutdown deadline.',
   REBALANCE_DRAIN_TIMEOUT: 'In-flight work of revoked partitions did not finish within the drain deadline.',
   INVARIANT_VIOLATION: 'An internal state that should be impossible was reached; this is a bug.',

@@ -3,6 +3,12 @@
  */
 import Kafka from 'node-rdkafka';
 import { errorMessage, TurbineError } from '../errors.js';
+import {
+  type ClientLog,
+  clientConfigRejected,
+  connectFailure,
+  securityFailureFromLog,
+} from '../kafka/security-failures.js';
 
 export interface TopicSpec {
   name: string;
@@ -66,6 +72,8 @@ export function deleteTopics(brokers: string, names: string[], timeoutMs = 15_00
 /**
  * Partition count of each topic that exists (absent ones are missing from the map).
  * Uses a short-lived producer for metadata, since the AdminClient has no metadata call here.
+ * A rejected SASL login or an untrusted certificate rejects at once with KAFKA_AUTH_FAILED or
+ * KAFKA_TLS_FAILED (not retriable); an unreachable broker rejects with KAFKA_CONNECT_FAILED.
  */
 export function topicPartitions(
   brokers: string,
@@ -73,7 +81,13 @@ export function topicPartitions(
   extra: Record<string, string> = {},
   timeoutMs = 15_000,
 ): Promise<Map<string, number>> {
-  const producer = new Kafka.Producer({ 'metadata.broker.list': brokers, 'client.id': 'turbine-metadata', ...extra });
+  let producer: Kafka.Producer;
+  try {
+    producer = new Kafka.Producer({ 'metadata.broker.list': brokers, 'client.id': 'turbine-metadata', ...extra });
+  } catch (error) {
+    // An unknown property or a value librdkafka does not accept: no broker can fix that.
+    return Promise.reject(clientConfigRejected(error));
+  }
   let settled = false;
   const close = () => {
     try {
@@ -88,17 +102,22 @@ export function topicPartitions(
       close();
       reject(new TurbineError('KAFKA_CONNECT_FAILED', `No metadata from brokers ${brokers} within ${timeoutMs} ms`));
     }, timeoutMs);
+    // During connect() the cause of a failure shows only in the client's log (security-failures.ts).
+    producer.on('event.log', (log: ClientLog) => {
+      const failure = settled ? undefined : securityFailureFromLog(log, brokers);
+      if (!failure) return;
+      settled = true;
+      clearTimeout(timer);
+      // The pending connect() gives up at its own timeout; its callback then finds `settled`.
+      reject(failure);
+    });
     producer.connect({ timeout: timeoutMs }, (err, metadata) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
       if (err) {
         close();
-        reject(
-          new TurbineError('KAFKA_CONNECT_FAILED', `Cannot reach brokers ${brokers}: ${errorMessage(err)}`, {
-            cause: err,
-          }),
-        );
+        reject(connectFailure(err, brokers, 'Metadata probe'));
         return;
       }
       const out = new Map<string, number>();

@@ -7,6 +7,7 @@
 import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
 import Kafka from 'node-rdkafka';
 import { ensureTopics } from '../admin/topics.js';
+import { kafkaPropertiesFromEnv } from '../config/load.js';
 import { errorMessage, TurbineError } from '../errors.js';
 import type { RecordFormat } from '../types.js';
 import { checkEnum, checkNumber, enumFlag, type FlagSpec, numberFlag, parseFlags, requiredString } from './args.js';
@@ -104,6 +105,7 @@ Options:
 json values are stock movements: {"sku":"SKU-<n>","warehouse":"WH-<1..4>","delta":<-20..30>,"seq":<i>,"ts":<ms>,"pad":"x..."}
 where key-<n> gives SKU-<n>. avro uses the same fields in the Confluent wire format (schema id 1).
 raw values are random bytes. A progress line is shown when stderr is a terminal.
+librdkafka properties (TLS, SASL: docs/security.md) come from TURBINE_KAFKA_<KEY> variables.
 `;
 
 const FLAGS: FlagSpec = {
@@ -211,7 +213,11 @@ export async function runLoadgen(input: LoadgenInput, ioInput: Partial<CliIo> = 
   const { producer, topics } = await connectProducer(options.brokers, showProgress ? PROGRESS_STATS_INTERVAL_MS : 0);
   try {
     if (!topics.includes(options.topic)) {
-      await ensureTopics(options.brokers, [{ name: options.topic, partitions: options.partitions }]);
+      await ensureTopics(
+        options.brokers,
+        [{ name: options.topic, partitions: options.partitions }],
+        kafkaPropertiesFromEnv(process.env),
+      );
     }
     const run = new LoadRun(producer, options, values, keys);
     const progress = startProgress(io.stderr, () => run.progressText(), showProgress);
@@ -423,6 +429,8 @@ function connectProducer(
       'linger.ms': 5,
       'batch.num.messages': 10_000,
       'queue.buffering.max.messages': 1_000_000,
+      // TLS and SASL settings (docs/security.md), as for `turbine run`.
+      ...kafkaPropertiesFromEnv(process.env),
     },
     {
       'message.timeout.ms': MESSAGE_TIMEOUT_MS,

@@ -3,6 +3,8 @@
  * drain on SIGTERM/SIGINT. Exit codes: 0 clean drain, 1 runtime failure or drain deadline
  * passed, 2 invalid configuration.
  */
+
+import { isSecretProperty, redactProperties } from '../config/kafka-security.js';
 import { loadConfig, unknownEnvOptions } from '../config/load.js';
 import { Engine } from '../engine.js';
 import { errorMessage, TurbineError } from '../errors.js';
@@ -23,6 +25,16 @@ export async function runCommand(argv: string[]): Promise<number> {
       'ignoring unknown TURBINE_* variable',
     );
   }
+  const secretFlags = Object.keys((args.flags.kafka as Record<string, string> | undefined) ?? {}).filter(
+    isSecretProperty,
+  );
+  if (secretFlags.length > 0)
+    logger.warn(
+      { properties: secretFlags },
+      'secret given with --kafka on the command line, where other local users can read it (ps); prefer TURBINE_KAFKA_<NAME> or the --config file',
+    );
+  if (Object.keys(config.kafka).length > 0)
+    logger.info({ kafka: redactProperties(config.kafka) }, 'librdkafka properties passed through (secrets redacted)');
   const engine = new Engine(config, { logger });
   let exitCode = 0;
   let stopping = false;

@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Kafka from 'node-rdkafka';
+import { kafkaPropertiesFromEnv } from '../config/load.js';
 import { errorMessage, TurbineError } from '../errors.js';
 import { enumFlag, type FlagSpec, numberFlag, parseFlags, requiredString } from './args.js';
 import { type CliIo, defaultIo, formatCount, startProgress } from './progress.js';
@@ -61,6 +62,8 @@ Options:
   --timeout-ms MS     how long to keep waiting while outputs are missing and none arrive (default ${VERIFY_DEFAULTS.timeoutMs});
                       reading stops early once every input has an output and the output reached its end
   --quiet             no progress line on stderr
+
+librdkafka properties (TLS, SASL: docs/security.md) come from TURBINE_KAFKA_<KEY> variables.
 
 Exit status (from the turbine command): 1 when lost > 0 or orderViolations > 0.
 `;
@@ -355,6 +358,8 @@ function connectConsumer(brokers: string): Promise<{ consumer: Kafka.KafkaConsum
       'enable.auto.commit': false,
       'enable.auto.offset.store': false,
       'enable.partition.eof': true,
+      // TLS and SASL settings (docs/security.md), as for `turbine run`.
+      ...kafkaPropertiesFromEnv(process.env),
     },
     { 'auto.offset.reset': 'earliest' },
   );

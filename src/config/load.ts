@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { TurbineError } from '../errors.js';
+import { securityPropertyIssues } from './kafka-security.js';
 import { envName, flagName, OPTIONS, type OptionName } from './options.js';
 
 type Shape = { [K in OptionName]: (typeof OPTIONS)[K]['schema'] };
@@ -24,6 +25,7 @@ const schema = z.strictObject(shape).superRefine((c, ctx) => {
       path: ['outputSchema'],
       message: 'is required when outputFormat is avro (an .avsc file)',
     });
+  for (const message of securityPropertyIssues(c.kafka)) ctx.addIssue({ code: 'custom', path: ['kafka'], message });
   if (c.input === c.output)
     ctx.addIssue({
       code: 'custom',
@@ -96,6 +98,11 @@ function editDistance(a: string, b: string): number {
     previous = current;
   }
   return previous[b.length]!;
+}
+
+/** Only the TURBINE_KAFKA_* librdkafka properties: what `turbine loadgen` and `turbine verify` take. */
+export function kafkaPropertiesFromEnv(env: NodeJS.ProcessEnv): Record<string, string> {
+  return (configFromEnv(env).kafka as Record<string, string> | undefined) ?? {};
 }
 
 export function configFromFile(path: string): RawConfig {

@@ -5,7 +5,8 @@
  * order until librdkafka drains, and a failed delivery is produced again after a backoff.
  */
 import Kafka from 'node-rdkafka';
-import { errorMessage, TurbineError } from '../errors.js';
+import { errorMessage, type TurbineError } from '../errors.js';
+import { clientErrorListener, connectFailure } from '../kafka/security-failures.js';
 import type { Logger } from '../observability/logger.js';
 
 export interface DeliveryGroup {
@@ -36,6 +37,8 @@ export interface SinkOptions {
   onAcked?: (topic: string, count: number) => void;
   /** librdkafka statistics JSON, every statistics.interval.ms. */
   onStats?: (json: string) => void;
+  /** A failure retrying cannot fix (rejected SASL login, untrusted certificate), reported once. */
+  onFatal?: (error: TurbineError) => void;
 }
 
 const ERR_QUEUE_FULL = -184;
@@ -75,7 +78,12 @@ export class Sink {
     this.options = options;
     this.producer = new Kafka.Producer(producerConfig(options));
     this.producer.on('delivery-report', (err, report) => this.onDelivery(err, report));
-    this.producer.on('event.error', (err) => options.logger.warn({ err: errorMessage(err) }, 'producer error'));
+    this.producer.on(
+      'event.error',
+      clientErrorListener(options.brokers, options.onFatal, (err) =>
+        options.logger.warn({ err: errorMessage(err) }, 'producer error'),
+      ),
+    );
     this.producer.on('event.stats', (event: { message: string }) => options.onStats?.(event.message));
   }
 
@@ -83,15 +91,7 @@ export class Sink {
     return new Promise((resolve, reject) => {
       this.producer.connect({ timeout: timeoutMs }, (err) => {
         if (err) {
-          reject(
-            new TurbineError(
-              'KAFKA_CONNECT_FAILED',
-              `Producer cannot reach ${this.options.brokers}: ${errorMessage(err)}`,
-              {
-                cause: err,
-              },
-            ),
-          );
+          reject(connectFailure(err, this.options.brokers, 'Producer'));
           return;
         }
         // Delivery reports are only served when the producer is polled.

@@ -6,7 +6,8 @@
  */
 import { performance } from 'node:perf_hooks';
 import Kafka from 'node-rdkafka';
-import { errorMessage, TurbineError } from '../errors.js';
+import { errorMessage, type TurbineError } from '../errors.js';
+import { clientErrorListener, connectFailure } from '../kafka/security-failures.js';
 import type { Logger } from '../observability/logger.js';
 
 export interface TopicPartition {
@@ -32,6 +33,8 @@ export interface SourceOptions {
   onCommitted?: (err: unknown, durationMs: number) => void;
   /** librdkafka statistics JSON, every statistics.interval.ms. */
   onStats?: (json: string) => void;
+  /** A failure retrying cannot fix (rejected SASL login, untrusted certificate), reported once. */
+  onFatal?: (error: TurbineError) => void;
 }
 
 /** librdkafka rebalance event codes (RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS / __REVOKE_PARTITIONS). */
@@ -93,7 +96,12 @@ export class Source {
     );
     // consume(n) waits up to this per message on a trickle (FACTS.md): keep it short.
     this.consumer.setDefaultConsumeTimeout(20);
-    this.consumer.on('event.error', (err) => options.logger.warn({ err: errorMessage(err) }, 'consumer error'));
+    this.consumer.on(
+      'event.error',
+      clientErrorListener(options.brokers, options.onFatal, (err) =>
+        options.logger.warn({ err: errorMessage(err) }, 'consumer error'),
+      ),
+    );
     this.consumer.on('event.stats', (event: { message: string }) => options.onStats?.(event.message));
   }
 
@@ -101,15 +109,7 @@ export class Source {
     return new Promise((resolve, reject) => {
       this.consumer.connect({ timeout: timeoutMs }, (err) => {
         if (err) {
-          reject(
-            new TurbineError(
-              'KAFKA_CONNECT_FAILED',
-              `Consumer cannot reach ${this.options.brokers}: ${errorMessage(err)}`,
-              {
-                cause: err,
-              },
-            ),
-          );
+          reject(connectFailure(err, this.options.brokers, 'Consumer'));
           return;
         }
         resolve();

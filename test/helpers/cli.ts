@@ -17,7 +17,14 @@ export function randomPort(): number {
 }
 
 export function startCli(
-  options: { input: string; output: string; group: string; port?: number; env?: Record<string, string> },
+  options: {
+    input: string;
+    output: string;
+    group: string;
+    port?: number;
+    env?: Record<string, string>;
+    brokers?: string;
+  },
   extra: string[] = [],
 ): CliEngine {
   const port = options.port ?? randomPort();
@@ -28,7 +35,7 @@ export function startCli(
       join(ROOT, 'bin', 'turbine.js'),
       'run',
       '--brokers',
-      BROKERS,
+      options.brokers ?? BROKERS,
       '--input',
       options.input,
       '--output',

@@ -20,12 +20,15 @@ export function randomName(prefix: string): string {
   return `it-${prefix}-${randomBytes(4).toString('hex')}`;
 }
 
-export async function createTopics(topics: Array<{ name: string; partitions: number }>): Promise<void> {
-  await ensureTopics(BROKERS, topics);
+export async function createTopics(
+  topics: Array<{ name: string; partitions: number }>,
+  brokers = BROKERS,
+): Promise<void> {
+  await ensureTopics(brokers, topics);
 }
 
-export async function dropTopics(names: string[]): Promise<void> {
-  await deleteTopics(BROKERS, names).catch(() => undefined);
+export async function dropTopics(names: string[], brokers = BROKERS): Promise<void> {
+  await deleteTopics(brokers, names).catch(() => undefined);
 }
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -51,11 +54,17 @@ export interface ProducedInput {
 export async function produceRecords(
   topic: string,
   count: number,
-  options: { keys?: number; partitions?: number; startIndex?: number; value?: (i: number) => Buffer } = {},
+  options: {
+    keys?: number;
+    partitions?: number;
+    startIndex?: number;
+    value?: (i: number) => Buffer;
+    brokers?: string;
+  } = {},
 ): Promise<ProducedInput[]> {
   const keys = options.keys ?? 100;
   const producer = new Kafka.Producer({
-    'metadata.broker.list': BROKERS,
+    'metadata.broker.list': options.brokers ?? BROKERS,
     dr_cb: true,
     'enable.idempotence': true,
     'linger.ms': 5,
@@ -103,9 +112,9 @@ export interface ReadRecord {
 }
 
 /** Reads a topic from the beginning to its high watermarks at call time. */
-export async function readTopic(topic: string, timeoutMs = 30_000): Promise<ReadRecord[]> {
+export async function readTopic(topic: string, timeoutMs = 30_000, brokers = BROKERS): Promise<ReadRecord[]> {
   const consumer = new Kafka.KafkaConsumer(
-    { 'metadata.broker.list': BROKERS, 'group.id': randomName('reader'), 'enable.auto.commit': false },
+    { 'metadata.broker.list': brokers, 'group.id': randomName('reader'), 'enable.auto.commit': false },
     { 'auto.offset.reset': 'earliest' },
   );
   await new Promise<void>((resolve, reject) =>
@@ -150,8 +159,13 @@ export async function readTopic(topic: string, timeoutMs = 30_000): Promise<Read
 }
 
 /** Lost / duplicate / order-violation report of an output topic against its input. */
-export async function verifyTopics(input: string, output: string, ordering: 'partition' | 'key' = 'partition') {
-  const [inputs, outputs] = await Promise.all([readTopic(input), readTopic(output)]);
+export async function verifyTopics(
+  input: string,
+  output: string,
+  ordering: 'partition' | 'key' = 'partition',
+  brokers = BROKERS,
+) {
+  const [inputs, outputs] = await Promise.all([readTopic(input, 30_000, brokers), readTopic(output, 30_000, brokers)]);
   return analyse(
     inputs.map((r) => ({ partition: r.partition, offset: r.offset, key: r.key })),
     outputs.map((r) => ({
@@ -200,12 +214,16 @@ export async function freshTopics(
   prefix: string,
   inputPartitions: number,
   outputPartitions = inputPartitions,
+  brokers = BROKERS,
 ): Promise<{ input: string; output: string; drop: () => Promise<void> }> {
   const input = randomName(`${prefix}-in`);
   const output = randomName(`${prefix}-out`);
-  await createTopics([
-    { name: input, partitions: inputPartitions },
-    { name: output, partitions: outputPartitions },
-  ]);
-  return { input, output, drop: () => dropTopics([input, output, `${input}.dlq`]) };
+  await createTopics(
+    [
+      { name: input, partitions: inputPartitions },
+      { name: output, partitions: outputPartitions },
+    ],
+    brokers,
+  );
+  return { input, output, drop: () => dropTopics([input, output, `${input}.dlq`], brokers) };
 }
