@@ -1,0 +1,180 @@
+package turbine.peers;
+
+import io.confluent.parallelconsumer.ParallelConsumerOptions;
+import io.confluent.parallelconsumer.ParallelConsumerOptions.CommitMode;
+import io.confluent.parallelconsumer.ParallelConsumerOptions.ProcessingOrder;
+import io.confluent.parallelconsumer.ParallelStreamProcessor;
+import io.confluent.parallelconsumer.PollContext;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+
+/**
+ * Peer "parallel-consumer": Confluent Parallel Consumer with ProcessingOrder PARTITION or KEY
+ * (from --order), maxConcurrency = --threads, and pollAndProduceMany so that PC produces the
+ * outputs and commits each input only after its outputs are acknowledged. The user function spins
+ * W µs per record (System.nanoTime busy-wait, like workers/spin.ts) and returns one output per
+ * input with the same key and value plus Turbine's lineage headers.
+ *
+ * <p>PC's worker thread blocks until its produced records are acknowledged (ParallelEoSStreamProcessor
+ * waits on the send futures), so with one record per call and linger.ms=5 a thread would spend most
+ * of its time waiting. The peer therefore hands PC batches (--pc-batch-size, default 100 records,
+ * or PEER_PC_BATCH_SIZE), as PC's documentation suggests for throughput; see benchmarks/peers/README.md.
+ */
+public final class ParallelConsumerPeer {
+  private ParallelConsumerPeer() {}
+
+  private static final String USAGE =
+      "usage: parallel-consumer --brokers B --input T --output T2 --group G --spin-us W --threads N"
+          + " --order partition|key --count C [--timeout-s S]";
+
+  static void spin(long microseconds) {
+    if (microseconds <= 0) return;
+    long end = System.nanoTime() + microseconds * 1000L;
+    while (System.nanoTime() < end) {
+      // busy: the point is to use the CPU
+    }
+  }
+
+  private static Map<String, String> parse(String[] argv) {
+    Map<String, String> out = new HashMap<>();
+    out.put("spin-us", "0");
+    out.put("threads", "1");
+    out.put("order", "partition");
+    out.put("timeout-s", "600");
+    out.put("pc-batch-size", System.getenv().getOrDefault("PEER_PC_BATCH_SIZE", "100"));
+    for (int i = 0; i < argv.length; i += 2) {
+      if (!argv[i].startsWith("--") || i + 1 >= argv.length) throw new IllegalArgumentException("bad argument " + argv[i]);
+      out.put(argv[i].substring(2), argv[i + 1]);
+    }
+    for (String required : List.of("brokers", "input", "output", "group", "count")) {
+      if (!out.containsKey(required)) throw new IllegalArgumentException("missing --" + required);
+    }
+    return out;
+  }
+
+  private static byte[] utf8(String s) {
+    return s.getBytes(StandardCharsets.UTF_8);
+  }
+
+  public static void main(String[] argv) throws Exception {
+    Map<String, String> args;
+    try {
+      args = parse(argv);
+    } catch (IllegalArgumentException e) {
+      System.err.println("[parallel-consumer] " + e.getMessage() + "\n" + USAGE);
+      System.exit(2);
+      return;
+    }
+    String brokers = args.get("brokers");
+    String input = args.get("input");
+    String output = args.get("output");
+    long spinUs = Long.parseLong(args.get("spin-us"));
+    int threads = Integer.parseInt(args.get("threads"));
+    long count = Long.parseLong(args.get("count"));
+    long timeoutS = Long.parseLong(args.get("timeout-s"));
+    int batchSize = Integer.parseInt(args.get("pc-batch-size"));
+    String order = args.get("order");
+    ProcessingOrder ordering = order.equals("key") ? ProcessingOrder.KEY : ProcessingOrder.PARTITION;
+
+    Properties consumerProps = new Properties();
+    consumerProps.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, brokers);
+    consumerProps.put(ConsumerConfig.GROUP_ID_CONFIG, args.get("group"));
+    consumerProps.put(ConsumerConfig.CLIENT_ID_CONFIG, "turbine-peer-parallel-consumer");
+    consumerProps.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false"); // PC commits itself
+    consumerProps.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+    consumerProps.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, "50"); // Turbine's fetch.wait.max.ms
+    consumerProps.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+    consumerProps.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+
+    // Turbine's producer: idempotent (acks=all), lz4, linger 5 ms; batch.size as librdkafka's default.
+    Properties producerProps = new Properties();
+    producerProps.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, brokers);
+    producerProps.put(ProducerConfig.CLIENT_ID_CONFIG, "turbine-peer-parallel-consumer-producer");
+    producerProps.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
+    producerProps.put(ProducerConfig.ACKS_CONFIG, "all");
+    producerProps.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
+    producerProps.put(ProducerConfig.LINGER_MS_CONFIG, "5");
+    producerProps.put(ProducerConfig.BATCH_SIZE_CONFIG, "1000000");
+    producerProps.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+    producerProps.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+
+    ParallelConsumerOptions<byte[], byte[]> options =
+        ParallelConsumerOptions.<byte[], byte[]>builder()
+            .consumer(new KafkaConsumer<>(consumerProps))
+            .producer(new KafkaProducer<>(producerProps))
+            .ordering(ordering)
+            .maxConcurrency(threads)
+            .batchSize(batchSize)
+            .commitMode(CommitMode.PERIODIC_CONSUMER_ASYNCHRONOUS)
+            .build();
+    ParallelStreamProcessor<byte[], byte[]> pc = ParallelStreamProcessor.createEosStreamProcessor(options);
+
+    AtomicLong firstConsumedAt = new AtomicLong();
+    AtomicLong lastAckedAt = new AtomicLong();
+    AtomicLong acked = new AtomicLong();
+    CountDownLatch done = new CountDownLatch(1);
+    byte[] sourceTopic = utf8(input);
+
+    pc.subscribe(List.of(input));
+    pc.pollAndProduceMany(
+        (PollContext<byte[], byte[]> context) -> {
+          firstConsumedAt.compareAndSet(0, System.nanoTime());
+          List<ConsumerRecord<byte[], byte[]>> records = context.getConsumerRecordsFlattened();
+          List<ProducerRecord<byte[], byte[]>> outputs = new ArrayList<>(records.size());
+          for (ConsumerRecord<byte[], byte[]> r : records) {
+            spin(spinUs);
+            RecordHeaders headers = new RecordHeaders();
+            headers.add("turbine.source.topic", sourceTopic);
+            headers.add("turbine.source.partition", utf8(Integer.toString(r.partition())));
+            headers.add("turbine.source.offset", utf8(Long.toString(r.offset())));
+            outputs.add(new ProducerRecord<>(output, null, r.key(), r.value(), headers));
+          }
+          return outputs;
+        },
+        result -> {
+          // Called once per output, after the broker acknowledged it.
+          if (acked.incrementAndGet() == count) {
+            lastAckedAt.set(System.nanoTime());
+            done.countDown();
+          }
+        });
+
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(timeoutS);
+    while (!done.await(500, TimeUnit.MILLISECONDS)) {
+      if (pc.isClosedOrFailed()) {
+        System.err.println("[parallel-consumer] failed: the processor closed or failed (see its log above)");
+        System.exit(1);
+      }
+      if (System.nanoTime() > deadline) {
+        System.err.println("[parallel-consumer] timed out after " + timeoutS + " s with " + acked.get() + "/" + count + " outputs acknowledged");
+        System.exit(1);
+      }
+    }
+    // Draining close commits the offsets of everything processed (at-least-once).
+    pc.closeDrainFirst(Duration.ofSeconds(30));
+    long records = acked.get();
+    double ms = (lastAckedAt.get() - firstConsumedAt.get()) / 1e6;
+    System.out.printf(
+        "{\"peer\":\"parallel-consumer\",\"order\":\"%s\",\"threads\":%d,\"spinUs\":%d,\"records\":%d,\"ms\":%d,\"perSec\":%d}%n",
+        order, threads, spinUs, records, Math.round(ms), Math.round(records * 1000.0 / ms));
+    System.out.flush();
+    System.exit(0);
+  }
+}
