@@ -17,11 +17,16 @@ export class PartitionState {
   private lastTracked = -1;
   private lastCommitted: number;
 
-  constructor(topic: string, partition: number, epoch: number, committed = -1) {
+  /**
+   * `nextOffset`: where consumption resumes after a rewind (seek); offsets below it are ignored
+   * as already tracked, and the commit point starts there.
+   */
+  constructor(topic: string, partition: number, epoch: number, committed = -1, nextOffset?: number) {
     this.topic = topic;
     this.partition = partition;
     this.epoch = epoch;
     this.lastCommitted = committed;
+    if (nextOffset !== undefined) this.lastTracked = nextOffset - 1;
   }
 
   /** Registers a consumed offset; it must be higher than every offset tracked before. */
