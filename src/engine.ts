@@ -416,8 +416,9 @@ export class Engine extends EventEmitter {
       const state = this.partitions.get(id);
       // Not ours (any more): the owner re-reads it from the committed offset.
       if (!state || this.revoking.has(id)) continue;
-      // librdkafka never re-delivers below its position, but a replay must not be tracked twice.
-      if (m.offset <= state.lastOffset) continue;
+      // librdkafka never re-delivers below its position, but a replay must not be tracked twice
+      // (nor, after a rewind, a leftover of the stream before the seek).
+      if (!state.accepts(m.offset)) continue;
       const key = m.key === undefined || m.key === null ? null : typeof m.key === 'string' ? Buffer.from(m.key) : m.key;
       const size = (m.value?.length ?? 0) + (key?.length ?? 0);
       const record: ConsumedRecord = {
@@ -818,7 +819,8 @@ export class Engine extends EventEmitter {
     const rewinds: Array<TopicPartition & { offset: number }> = [];
     for (const [id, old] of this.partitions) {
       const point = old.commitPoint();
-      const next = new PartitionState(old.topic, old.partition, ++this.epochCounter, old.committed, point ?? undefined);
+      const rewind = point === null ? undefined : { from: point, lastConsumed: old.lastOffset };
+      const next = new PartitionState(old.topic, old.partition, ++this.epochCounter, old.committed, rewind);
       this.partitions.set(id, next);
       if (point !== null && !old.idle) rewinds.push({ topic: old.topic, partition: old.partition, offset: point });
     }

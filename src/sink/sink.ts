@@ -91,6 +91,9 @@ export class Sink {
   /** Groups with messages not yet acknowledged by the current producer. */
   private readonly pendingGroups = new Set<DeliveryGroup>();
   private connected = false;
+  private readonly fatalReported = new WeakSet<Kafka.Producer>();
+  /** The text of the last error event: with node-rdkafka 3.6.1, the reason of a fatal error. */
+  private lastErrorText: string | undefined;
   private readonly parked: OutboundMessage[] = [];
   private parkedHead = 0;
   private drainTimer: NodeJS.Timeout | undefined;
@@ -106,23 +109,35 @@ export class Sink {
     const options = this.options;
     const create = options.createProducer ?? ((config) => new Kafka.Producer(config));
     const producer = create(producerConfig(options));
-    let fatal = false;
     // Callbacks of a replaced producer are ignored: its groups were dropped already.
     producer.on('delivery-report', (err, report) => {
       if (producer === this.producer) this.onDelivery(err, report);
     });
     producer.on('event.error', (err) => {
       if (producer !== this.producer) return;
-      if (isFatalProducerError(err)) {
-        if (fatal) return;
-        fatal = true;
-        options.onFatal?.(err);
-        return;
+      if (isFatalProducerError(err)) this.onFatalError(err);
+      else {
+        this.lastErrorText = errorMessage(err);
+        options.logger.warn({ err: this.lastErrorText }, 'producer error');
       }
-      options.logger.warn({ err: errorMessage(err) }, 'producer error');
     });
     producer.on('event.stats', (event: { message: string }) => options.onStats?.(event.message));
     return producer;
+  }
+
+  /**
+   * node-rdkafka 3.6.1 reports librdkafka's fatal error event with the underlying error's text
+   * only (no code, no isFatal flag), so a fatal error is recognised where ERR__FATAL does show:
+   * produce() throwing it, or delivery reports failing with it. Reported once per producer.
+   */
+  private onFatalError(err: unknown): void {
+    if (this.fatalReported.has(this.producer)) return;
+    this.fatalReported.add(this.producer);
+    const reason = this.lastErrorText === undefined ? '' : ` (last producer error: ${this.lastErrorText})`;
+    const error = new TurbineError('KAFKA_PRODUCER_FATAL', `${errorMessage(err)}${reason}`, { cause: err });
+    this.lastErrorText = undefined;
+    // Not from inside produce() or a delivery report: the handler replaces this producer.
+    setImmediate(() => this.options.onFatal?.(error));
   }
 
   /**
@@ -192,6 +207,8 @@ export class Sink {
   }
 
   private submit(message: OutboundMessage): void {
+    // Its group was dropped (producer replaced, perhaps by an earlier message of this send).
+    if (!this.pendingGroups.has(message.group)) return;
     if (this.parkedHead < this.parked.length || !this.connected) {
       // Keep order behind messages already waiting for queue space (or for a new producer).
       this.parked.push(message);
@@ -209,6 +226,10 @@ export class Sink {
       return true;
     } catch (error) {
       if ((error as { code?: number }).code === ERR_QUEUE_FULL) return false;
+      if (isFatalProducerError(error)) {
+        this.onFatalError(error);
+        return true;
+      }
       // Anything else (unknown topic name format, message too large...) is retried with backoff.
       this.retryLater(m, error);
       return true;
@@ -251,7 +272,8 @@ export class Sink {
     const m = report.opaque as OutboundMessage | undefined;
     if (!m) return;
     if (err) {
-      this.retryLater(m, err);
+      if (isFatalProducerError(err)) this.onFatalError(err);
+      else this.retryLater(m, err);
       return;
     }
     this.pendingAcks--;

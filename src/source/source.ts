@@ -82,13 +82,6 @@ export class Source {
    */
   private consumeSize = 64;
   private readonly commitsSentAt = new Map<string, number>();
-  /**
-   * Seek barriers: per partition, the first consume call whose messages are from after the seek.
-   * librdkafka discards pre-seek messages it still holds, but a consume() already running may
-   * have taken some: those are dropped here (the partition re-reads them from the new position).
-   */
-  private readonly seekBarrier = new Map<string, number>();
-  private consumeGeneration = 0;
   /** When the consume loop last came back (with or without messages); liveness reads it. */
   lastReturnAt = Date.now();
 
@@ -152,11 +145,9 @@ export class Source {
       const n = Math.min(this.consumeSize, this.maxMessages);
       try {
         const started = performance.now();
-        const generation = ++this.consumeGeneration;
-        let messages = await new Promise<Kafka.Message[]>((resolve, reject) =>
+        const messages = await new Promise<Kafka.Message[]>((resolve, reject) =>
           this.consumer.consume(n, (err, msgs) => (err ? reject(err) : resolve(msgs))),
         );
-        if (this.seekBarrier.size > 0) messages = this.afterSeekBarriers(messages, generation);
         this.lastReturnAt = Date.now();
         if (messages.length >= n) {
           const elapsed = performance.now() - started;
@@ -174,20 +165,14 @@ export class Source {
     }
   }
 
-  private afterSeekBarriers(messages: Kafka.Message[], generation: number): Kafka.Message[] {
-    const kept = messages.filter((m) => (this.seekBarrier.get(`${m.topic}:${m.partition}`) ?? 0) <= generation);
-    for (const [key, barrier] of this.seekBarrier) if (barrier <= generation) this.seekBarrier.delete(key);
-    return kept;
-  }
-
-  /** Moves a partition's consume position (the next offset delivered is `offset`). */
+  /**
+   * Moves a partition's consume position (the next offset delivered is `offset`). Messages
+   * fetched before the seek may still come out of a consume() call that was running; the
+   * engine's PartitionState tells them apart (see its `staleAbove`).
+   */
   seek(tp: TopicPartition, offset: number, timeoutMs = 5000): Promise<void> {
-    const key = `${tp.topic}:${tp.partition}`;
-    this.seekBarrier.set(key, Number.POSITIVE_INFINITY);
     return new Promise((resolve, reject) =>
       this.consumer.seek({ topic: tp.topic, partition: tp.partition, offset }, timeoutMs, (err) => {
-        // consume() calls started from now on only see messages from the new position.
-        this.seekBarrier.set(key, this.consumeGeneration + 1);
         if (err) reject(new TurbineError('KAFKA_CONSUME_FAILED', `seek failed: ${errorMessage(err)}`, { cause: err }));
         else resolve();
       }),

@@ -20,7 +20,9 @@ export function randomName(prefix: string): string {
   return `it-${prefix}-${randomBytes(4).toString('hex')}`;
 }
 
-export async function createTopics(topics: Array<{ name: string; partitions: number }>): Promise<void> {
+export async function createTopics(
+  topics: Array<{ name: string; partitions: number; config?: Record<string, string> }>,
+): Promise<void> {
   await ensureTopics(BROKERS, topics);
 }
 

@@ -77,7 +77,7 @@ test('a fatal error is reported once; replaceProducer drops unacknowledged group
   const acked: string[] = [];
   const dropped: string[] = [];
   const groupA: DeliveryGroup = { remaining: 1, onAcked: () => acked.push('A'), onDropped: () => dropped.push('A') };
-  const groupB: DeliveryGroup = { remaining: 2, onAcked: () => acked.push('B'), onDropped: () => dropped.push('B') };
+  const groupB: DeliveryGroup = { remaining: 3, onAcked: () => acked.push('B'), onDropped: () => dropped.push('B') };
   sink.send([message(groupA, 'a')]);
   sink.send([message(groupB, 'b1'), message(groupB, 'b2')]);
   producers[0]!.ack(0);
@@ -87,6 +87,12 @@ test('a fatal error is reported once; replaceProducer drops unacknowledged group
   producers[0]!.emit('event.error', { code: -195, message: 'broker transport failure' });
   producers[0]!.emit('event.error', { code: -150, message: 'Fatal error: OUT_OF_ORDER_SEQUENCE_NUMBER' });
   producers[0]!.emit('event.error', { code: -150, message: 'again' });
+  // node-rdkafka 3.6.1 loses the fatal flag on error events; ERR__FATAL shows on produce() instead.
+  producers[0]!.produce = () => {
+    throw Object.assign(new Error('Local: Fatal error'), { code: -150 });
+  };
+  sink.send([message(groupB, 'b3')]);
+  await new Promise((r) => setImmediate(r));
   expect(fatal).toHaveLength(1);
 
   const replaced = sink.replaceProducer(1000);
