@@ -14,7 +14,9 @@ import type Kafka from 'node-rdkafka';
 import { ensureTopics, topicPartitions } from './admin/topics.js';
 import { type Batch, Batcher } from './batching/batcher.js';
 import { loadConfig, type RawConfig, type TurbineConfig } from './config/load.js';
-import { type BatchOutcome, runBatch } from './dispatch/batch-runner.js';
+import { type BatchOutcome, type DeadLetter, type RecordRetry, runBatch } from './dispatch/batch-runner.js';
+import type { EncodedOutput } from './dispatch/codec.js';
+import { planFailures } from './dispatch/failure-policy.js';
 import { WorkerPool } from './dispatch/worker-pool.js';
 import { errorMessage, TurbineError } from './errors.js';
 import { FlowControl } from './flow/flow-control.js';
@@ -23,9 +25,10 @@ import { recordStats } from './observability/librdkafka-stats.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
 import { laneOf } from './ordering/key-lanes.js';
+import { KeyParking, keyId, type ParkingEntry } from './ordering/key-parking.js';
 import { PartitionState } from './ordering/partition-state.js';
 import { Reorderer, type Slot } from './ordering/reorderer.js';
-import { type DeliveryGroup, type OutboundMessage, Sink } from './sink/sink.js';
+import { type DeliveryGroup, type OutboundMessage, type ProducerFactory, Sink } from './sink/sink.js';
 import { Source, type TopicPartition } from './source/source.js';
 import { type ConsumedRecord, type PartitionId, partitionId } from './types.js';
 
@@ -51,6 +54,12 @@ export interface EngineStats {
   consumed: number;
   produced: number;
   deadLettered: number;
+  /** Records dropped after failing, without a dead-letter copy (onFailure skip). */
+  skipped: number;
+  /** Key mode: keys held back behind a record whose retries are running. */
+  parkedKeys: number;
+  /** Fatal producer errors recovered from. */
+  producerRecoveries: number;
   committedBatches: number;
   inFlightRecords: number;
   inFlightBytes: number;
@@ -78,6 +87,16 @@ export interface EngineOptions {
    * are configured through their environment (SPIN_US, ALERT_TOPIC...).
    */
   workerEnv?: Readonly<Record<string, string>>;
+  /** Creates the producer (tests inject a fake to exercise fatal-error recovery). */
+  createProducer?: ProducerFactory;
+}
+
+/** A record held behind its parked key, with its result once it has one. */
+interface HeldRecord {
+  batch: Batch;
+  record: ConsumedRecord;
+  outputs: EncodedOutput[];
+  deadLetter: DeadLetter | null;
 }
 
 interface Connected {
@@ -118,10 +137,19 @@ export class Engine extends EventEmitter {
   private http: HttpServer | undefined;
   private readonly workerName: string;
   private readonly workerEnv: Readonly<Record<string, string>> | undefined;
+  private readonly createProducer: ProducerFactory | undefined;
+  /** Key mode: keys parked behind a record whose retries are running. */
+  private readonly parking = new KeyParking<HeldRecord>();
+  /** onFailure fail: partitions halted at a failed record's offset (nothing at or past it goes on). */
+  private readonly haltedAt = new Map<PartitionId, number>();
+  private recordFailure: TurbineError | undefined;
+  private recoveringProducer = false;
   private readonly stats = {
     consumed: 0,
     produced: 0,
     deadLettered: 0,
+    skipped: 0,
+    producerRecoveries: 0,
     committedBatches: 0,
     pauses: 0,
   };
@@ -149,6 +177,7 @@ export class Engine extends EventEmitter {
     });
     this.workerName = basename(config.worker);
     this.workerEnv = options.workerEnv;
+    this.createProducer = options.createProducer;
   }
 
   get lifecycle(): EngineState {
@@ -211,6 +240,8 @@ export class Engine extends EventEmitter {
           this.stats.produced += n;
           this.metrics.recordsProduced.inc({ topic }, n);
         },
+        onProducerFatal: (err) => void this.recoverProducer(err),
+        ...(this.createProducer ? { createProducer: this.createProducer } : {}),
       });
       const source = new Source({
         brokers: c.brokers,
@@ -347,7 +378,7 @@ export class Engine extends EventEmitter {
       this.dispatch(batch);
     }
     const drained = await this.waitUntil(
-      () => ids.every((id) => this.partitions.get(id)?.idle ?? true),
+      () => ids.every((id) => this.settled(id)),
       this.config.rebalanceDrainTimeoutMs,
     );
     if (!drained) {
@@ -365,7 +396,12 @@ export class Engine extends EventEmitter {
       // Another instance reports this partition's lag from now on.
       this.metrics.consumerLag.remove({ topic: tp.topic, partition: String(tp.partition) });
     }
-    this.reorderer.dropLanes((lane) => ids.some((id) => lane === id || lane.startsWith(`${id}#`)));
+    this.reorderer.dropLanes(
+      (lane) => ids.some((id) => lane === id || lane.startsWith(`${id}#`)),
+      (slot) => this.finish(slot.item, false),
+    );
+    this.dropParked((id) => ids.includes(id as PartitionId));
+    for (const id of ids) this.haltedAt.delete(id);
     this.parts?.source.releaseRevoked(tps);
     this.metrics.assignedPartitions.set(this.partitions.size);
     this.logger.info({ partitions: tps.map((t) => t.partition), topic: tps[0]?.topic, drained }, 'partitions revoked');
@@ -382,8 +418,9 @@ export class Engine extends EventEmitter {
       const state = this.partitions.get(id);
       // Not ours (any more): the owner re-reads it from the committed offset.
       if (!state || this.revoking.has(id)) continue;
-      // librdkafka never re-delivers below its position, but a replay must not be tracked twice.
-      if (m.offset <= state.lastOffset) continue;
+      // librdkafka never re-delivers below its position, but a replay must not be tracked twice
+      // (nor, after a rewind, a leftover of the stream before the seek).
+      if (!state.accepts(m.offset)) continue;
       const key = m.key === undefined || m.key === null ? null : typeof m.key === 'string' ? Buffer.from(m.key) : m.key;
       const size = (m.value?.length ?? 0) + (key?.length ?? 0);
       const record: ConsumedRecord = {
@@ -429,11 +466,17 @@ export class Engine extends EventEmitter {
     const slot = this.reorderer.add(batch.lane, batch);
     this.metrics.batchesDispatched.inc({ topic: batch.topic });
     this.metrics.batchSize.observe(batch.records.length);
-    runBatch((b, records) => parts.pool.run(b, records), batch, {
-      maxAttempts: this.config.retryMaxAttempts,
-      initialMs: this.config.retryInitialMs,
-      maxMs: this.config.retryMaxMs,
-    })
+    runBatch(
+      (b, records) => parts.pool.run(b, records),
+      batch,
+      {
+        maxAttempts: this.config.retryMaxAttempts,
+        initialMs: this.config.retryInitialMs,
+        maxMs: this.config.retryMaxMs,
+      },
+      // Key mode parks only the failing record's key while its retries run (key-parking.ts).
+      { parkFailures: this.config.ordering === 'key' },
+    )
       .then((outcome) => this.onBatchDone(slot, outcome))
       .catch((error) => this.fail(error));
   }
@@ -480,17 +523,156 @@ export class Engine extends EventEmitter {
   private emitOutputs(batch: Batch, outcome: BatchOutcome): void {
     if (!this.isCurrent(batch)) {
       // An older assignment epoch: its partition moved; never produce or commit for it.
+      for (const p of outcome.parked) p.retry.catch(() => undefined);
       this.finish(batch, false);
       return;
     }
+    if (outcome.parked.length === 0 && !this.parking.hasParked(partitionId(batch.topic, batch.partition))) {
+      this.deliver(batch, batch.records, outcome.outputs, outcome.deadLetters);
+      return;
+    }
+    this.deliverAroundParked(batch, outcome);
+  }
+
+  /**
+   * Key mode with parked keys: records being retried park their key, records of parked keys
+   * queue behind them, and the rest of the batch is delivered now.
+   */
+  private deliverAroundParked(batch: Batch, outcome: BatchOutcome): void {
+    const id = partitionId(batch.topic, batch.partition);
+    const parked = new Map(outcome.parked.map((p) => [p.index, p]));
+    const deadByIndex = new Map(outcome.deadLetters.map((d) => [d.index, d]));
+    const records: ConsumedRecord[] = [];
+    const outputs: EncodedOutput[][] = [];
+    const deadLetters: DeadLetter[] = [];
+    for (let i = 0; i < batch.records.length; i++) {
+      const record = batch.records[i]!;
+      const key = keyId(record.key);
+      const retrying = parked.get(i);
+      const dead = deadByIndex.get(i) ?? null;
+      if (retrying) {
+        const wasParked = this.parking.isParked(id, key);
+        const held: HeldRecord = { batch, record, outputs: [], deadLetter: null };
+        const entry = this.parking.enqueue(id, key, record.offset, held, false);
+        if (!wasParked) this.onParked(batch, record.offset, retrying.attempts);
+        retrying.retry.then(
+          (result) => this.onParkedDone(entry, result),
+          (error) => this.fail(error),
+        );
+      } else if (this.parking.isParked(id, key)) {
+        const held: HeldRecord = { batch, record, outputs: outcome.outputs[i] ?? [], deadLetter: dead };
+        this.parking.enqueue(id, key, record.offset, held, true);
+      } else {
+        if (dead) deadLetters.push({ ...dead, index: records.length });
+        records.push(record);
+        outputs.push(outcome.outputs[i] ?? []);
+      }
+    }
+    this.metrics.parkedKeys.set(this.parking.size);
+    if (records.length > 0) this.deliver(batch, records, outputs, deadLetters);
+  }
+
+  private onParked(batch: Batch, offset: number, attempts: number): void {
+    this.logger.warn(
+      { topic: batch.topic, partition: batch.partition, offset, attempts },
+      'record failed; its key is parked while it is retried (other keys go on)',
+    );
+    this.emit('parked', { topic: batch.topic, partition: batch.partition, offset });
+  }
+
+  /** A parked record is done: deliver it and the records of its key released behind it. */
+  private onParkedDone(entry: ParkingEntry<HeldRecord>, result: RecordRetry): void {
+    this.workerBusyMs += result.workerMs;
+    if (result.crashes > 0) this.metrics.workerCrashes.inc(result.crashes);
+    if (result.timeouts > 0) this.metrics.taskTimeouts.inc(result.timeouts);
+    const { batch } = entry.item;
+    this.metrics.recordsRetried.inc({ topic: batch.topic }, 1);
+    const released = this.parking.resolve(entry, {
+      ...entry.item,
+      outputs: result.outputs,
+      deadLetter: result.deadLetter,
+    });
+    this.metrics.parkedKeys.set(this.parking.size);
+    if (released.length === 0) return;
+    this.logger.info(
+      { topic: batch.topic, partition: batch.partition, offset: entry.offset, released: released.length },
+      'parked key released',
+    );
+    this.emit('unparked', { topic: batch.topic, partition: batch.partition, offset: entry.offset });
+    const records: ConsumedRecord[] = [];
+    const outputs: EncodedOutput[][] = [];
+    const deadLetters: DeadLetter[] = [];
+    for (const e of released) {
+      if (e.item.deadLetter) deadLetters.push({ ...e.item.deadLetter, index: records.length });
+      records.push(e.item.record);
+      outputs.push(e.item.outputs);
+    }
+    // Entries of one key share the partition and its epoch (a revoke or rewind drops them all).
+    this.deliver(released[0]!.item.batch, records, outputs, deadLetters);
+  }
+
+  /** Drops parked keys of matching partitions; their records are released from flow control. */
+  private dropParked(match: (partition: string) => boolean): void {
+    for (const e of this.parking.drop(match)) this.finish(e.item.batch, false, [e.item.record]);
+    this.metrics.parkedKeys.set(this.parking.size);
+  }
+
+  /**
+   * Produces the outputs of `records` (a batch, or part of one, in offset order) and applies
+   * onFailure to their dead letters; once all is acknowledged the records are complete.
+   * `deadLetters` index into `records`.
+   */
+  private deliver(
+    batch: Batch,
+    inputRecords: ConsumedRecord[],
+    inputOutputs: EncodedOutput[][],
+    inputDeadLetters: DeadLetter[],
+  ): void {
     const c = this.config;
-    const group: DeliveryGroup = { remaining: 0, onAcked: () => this.finish(batch, true) };
+    let records = inputRecords;
+    let outputsOf = inputOutputs;
+    let deadLetters = inputDeadLetters;
+    let skipped: DeadLetter[] = [];
+    const id = partitionId(batch.topic, batch.partition);
+    const haltAt = this.haltedAt.get(id);
+    if (deadLetters.length > 0 || haltAt !== undefined) {
+      const plan = planFailures(
+        c.onFailure,
+        records.map((r) => r.offset),
+        deadLetters,
+        haltAt,
+      );
+      if (plan.haltAt !== undefined) this.haltedAt.set(id, plan.haltAt);
+      if (plan.stop) this.stopOnFailure(batch, records[plan.stop.index]!, plan.stop);
+      deadLetters = plan.deadLetter;
+      skipped = plan.skip;
+      if (plan.drop.length > 0) {
+        // Halted: nothing at or past the failed record is produced or completed.
+        this.finish(
+          batch,
+          false,
+          plan.drop.map((i) => records[i]!),
+        );
+        const position = new Map(plan.keep.map((i, j) => [i, j]));
+        const reindex = (d: DeadLetter) => ({ ...d, index: position.get(d.index)! });
+        deadLetters = deadLetters.map(reindex);
+        skipped = skipped.map(reindex);
+        outputsOf = plan.keep.map((i) => outputsOf[i]!);
+        records = plan.keep.map((i) => records[i]!);
+        if (records.length === 0) return;
+      }
+    }
+    const group: DeliveryGroup = {
+      remaining: 0,
+      onAcked: () => this.finish(batch, true, records),
+      onDropped: () => this.finish(batch, false, records),
+    };
     const messages: OutboundMessage[] = [];
     const lineage = c.lineageHeaders;
     const partitionText = String(batch.partition);
-    for (let i = 0; i < batch.records.length; i++) {
-      const outputs = outcome.outputs[i] ?? [];
-      const record = batch.records[i]!;
+    for (let i = 0; i < records.length; i++) {
+      const outputs = outputsOf[i] ?? [];
+      const record = records[i]!;
       for (const o of outputs) {
         const topic = o.topic ?? c.output;
         const headers: Kafka.MessageHeader[] = o.headers.map(([k, v]) => ({ [k]: v }));
@@ -512,8 +694,8 @@ export class Engine extends EventEmitter {
         });
       }
     }
-    for (const dl of outcome.deadLetters) {
-      const record = batch.records[dl.index]!;
+    for (const dl of deadLetters) {
+      const record = records[dl.index]!;
       this.stats.deadLettered++;
       this.metrics.recordsDeadLettered.inc({ topic: batch.topic, code: dl.code });
       const headers: Kafka.MessageHeader[] = [
@@ -537,17 +719,7 @@ export class Engine extends EventEmitter {
         group,
         attempts: 0,
       });
-      this.logger.warn(
-        {
-          topic: batch.topic,
-          partition: batch.partition,
-          offset: record.offset,
-          code: dl.code,
-          attempts: dl.attempts,
-          err: dl.message,
-        },
-        'record dead-lettered',
-      );
+      this.logger.warn(failureFields(batch, record, dl), 'record dead-lettered');
       this.emit('deadLettered', {
         topic: batch.topic,
         partition: batch.partition,
@@ -555,12 +727,52 @@ export class Engine extends EventEmitter {
         code: dl.code,
       });
     }
+    for (const dl of skipped) this.onSkipped(batch, records[dl.index]!, dl);
     if (messages.length === 0) {
-      this.finish(batch, true);
+      this.finish(batch, true, records);
       return;
     }
     group.remaining = messages.length;
     this.parts!.sink.send(messages);
+  }
+
+  private onSkipped(batch: Batch, record: ConsumedRecord, dl: DeadLetter): void {
+    this.stats.skipped++;
+    this.metrics.recordsSkipped.inc({ topic: batch.topic, code: dl.code });
+    this.logger.warn(
+      failureFields(batch, record, dl),
+      'record skipped (onFailure skip): dropped without a dead-letter copy',
+    );
+    this.emit('skipped', { topic: batch.topic, partition: batch.partition, offset: record.offset, code: dl.code });
+  }
+
+  /** onFailure fail: the partition is halted at the record (by deliver); stop the engine once. */
+  private stopOnFailure(batch: Batch, record: ConsumedRecord, dl: DeadLetter): void {
+    const where = `${batch.topic}/${batch.partition}@${record.offset}`;
+    const error = new TurbineError(
+      'RECORD_FAILED',
+      `record ${where} failed ${dl.attempts} attempt(s) with ${dl.code}: ${dl.message}; onFailure is fail, so the engine stops without committing it`,
+      {
+        details: { code: dl.code, topic: batch.topic, partition: batch.partition, offset: record.offset },
+      },
+    );
+    if (this.recordFailure) {
+      this.logger.error({ ...error.details, attempts: dl.attempts }, 'another record failed while stopping');
+      return;
+    }
+    this.recordFailure = error;
+    this.fail(error);
+  }
+
+  /**
+   * A partition with nothing left to wait for: all consumed offsets complete, or, halted by
+   * onFailure fail, all offsets before the failed record complete.
+   */
+  private settled(id: PartitionId): boolean {
+    const s = this.partitions.get(id);
+    if (!s || s.idle) return true;
+    const halt = this.haltedAt.get(id);
+    return halt !== undefined && s.commitPoint() === halt;
   }
 
   /** Keyless outputs keep their input partition (mod the output's count), so order stays observable. */
@@ -570,16 +782,17 @@ export class Engine extends EventEmitter {
     return count === undefined ? -1 : inputPartition % count;
   }
 
-  private finish(batch: Batch, acknowledged: boolean): void {
+  /** Releases `records` (a batch, or part of one) from flow control; complete if acknowledged. */
+  private finish(batch: Batch, acknowledged: boolean, records: ConsumedRecord[] = batch.records): void {
     let bytes = 0;
-    for (const r of batch.records) bytes += r.size;
-    this.flow.release(batch.records.length, bytes);
+    for (const r of records) bytes += r.size;
+    this.flow.release(records.length, bytes);
     if (acknowledged && this.isCurrent(batch)) {
       const state = this.partitions.get(partitionId(batch.topic, batch.partition))!;
-      const offsets = new Array<number>(batch.records.length);
+      const offsets = new Array<number>(records.length);
       const now = Date.now();
-      for (let i = 0; i < batch.records.length; i++) {
-        const r = batch.records[i]!;
+      for (let i = 0; i < records.length; i++) {
+        const r = records[i]!;
         offsets[i] = r.offset;
         this.metrics.endToEndLatency.observe(Math.max(0, now - r.timestamp) / 1000);
       }
@@ -587,6 +800,62 @@ export class Engine extends EventEmitter {
       this.stats.committedBatches++;
     }
     this.applyFlow();
+  }
+
+  // ---- fatal producer errors ----
+
+  /**
+   * librdkafka reported a fatal producer error (RD_KAFKA_RESP_ERR__FATAL, e.g. the idempotent
+   * producer's sequence state is lost): the producer must be replaced, and whatever it had not
+   * acknowledged may or may not be written. Commit what is complete (acknowledged before the
+   * error), drop everything in flight (new partition epochs: late results are discarded), seek
+   * every owned partition back to its commit point, and go on with a new producer. Outputs
+   * since the commit point may appear twice (at-least-once).
+   */
+  private async recoverProducer(error: unknown): Promise<void> {
+    const parts = this.parts;
+    if (!parts || this.recoveringProducer || (this.state !== 'running' && this.state !== 'draining')) return;
+    this.recoveringProducer = true;
+    this.stats.producerRecoveries++;
+    this.metrics.producerRecoveries.inc();
+    this.commitSync();
+    const rewinds: Array<TopicPartition & { offset: number }> = [];
+    for (const [id, old] of this.partitions) {
+      const point = old.commitPoint();
+      const rewind = point === null ? undefined : { from: point, lastConsumed: old.lastOffset };
+      const next = new PartitionState(old.topic, old.partition, ++this.epochCounter, old.committed, rewind);
+      this.partitions.set(id, next);
+      if (point !== null && !old.idle) rewinds.push({ topic: old.topic, partition: old.partition, offset: point });
+    }
+    this.logger.error(
+      { code: 'KAFKA_PRODUCER_FATAL', err: errorMessage(error), rewound: rewinds },
+      'fatal producer error: producer re-created, in-flight work dropped, partitions rewound to their commit point',
+    );
+    this.emit('producerRecovered', { rewound: rewinds });
+    for (const batch of this.batcher.takeAll()) this.finish(batch, false);
+    this.reorderer.dropLanes(
+      () => true,
+      (slot) => this.finish(slot.item, false),
+    );
+    this.dropParked(() => true);
+    try {
+      await Promise.all([
+        parts.sink.replaceProducer(CONNECT_TIMEOUT_MS),
+        ...rewinds.map((r) => parts.source.seek(r, r.offset)),
+      ]);
+    } catch (cause) {
+      this.fail(
+        new TurbineError(
+          'KAFKA_PRODUCER_FATAL',
+          `recovery from a fatal producer error failed: ${errorMessage(cause)}`,
+          {
+            cause,
+          },
+        ),
+      );
+    } finally {
+      this.recoveringProducer = false;
+    }
   }
 
   // ---- flow control ----
@@ -759,6 +1028,9 @@ export class Engine extends EventEmitter {
       consumed: this.stats.consumed,
       produced: this.stats.produced,
       deadLettered: this.stats.deadLettered,
+      skipped: this.stats.skipped,
+      parkedKeys: this.parking.size,
+      producerRecoveries: this.stats.producerRecoveries,
       committedBatches: this.stats.committedBatches,
       inFlightRecords: this.flow.inFlightRecords,
       inFlightBytes: this.flow.inFlightBytes,
@@ -775,7 +1047,11 @@ export class Engine extends EventEmitter {
 
   private fail(error: unknown): void {
     this.logger.error(
-      { err: errorMessage(error), code: (error as TurbineError).code },
+      {
+        err: errorMessage(error),
+        code: (error as TurbineError).code,
+        ...(error instanceof TurbineError ? { details: error.details } : {}),
+      },
       'engine failure; shutting down',
     );
     this.emit('error', error);
@@ -810,7 +1086,7 @@ export class Engine extends EventEmitter {
     this.pauseTimer = undefined;
     for (const batch of this.batcher.takeAll()) this.dispatch(batch);
     const drained = await this.waitUntil(
-      () => [...this.partitions.values()].every((s) => s.idle),
+      () => [...this.partitions.keys()].every((id) => this.settled(id)),
       Math.max(0, deadline - Date.now()),
     );
     await parts.sink.flush(Math.max(1000, deadline - Date.now()));
@@ -832,6 +1108,18 @@ export class Engine extends EventEmitter {
     this.emit('closed', result);
     return result;
   }
+}
+
+/** Log fields naming a record that used up its retries. */
+function failureFields(batch: Batch, record: ConsumedRecord, dl: DeadLetter): Record<string, unknown> {
+  return {
+    topic: batch.topic,
+    partition: batch.partition,
+    offset: record.offset,
+    code: dl.code,
+    attempts: dl.attempts,
+    err: dl.message,
+  };
 }
 
 /** Validates the configuration (once) and returns an engine ready to start(). */

@@ -18,11 +18,15 @@ export const ERROR_CODES = {
   KAFKA_CONSUME_FAILED: 'Consuming from Kafka returned an error.',
   KAFKA_PRODUCE_FAILED: 'Producing an output record failed (queue full or a delivery error).',
   KAFKA_COMMIT_FAILED: 'Committing input offsets failed.',
+  KAFKA_PRODUCER_FATAL:
+    'librdkafka reported a fatal producer error (for example lost idempotence state); the producer is re-created and owned partitions are rewound to their commit point.',
   KAFKA_ADMIN_FAILED: 'A topic administration request failed.',
   KAFKA_AUTH_FAILED:
     'The brokers rejected the SASL login (wrong username or password, mechanism not enabled); not retried.',
   KAFKA_TLS_FAILED:
     'The TLS connection to the brokers failed (certificate not trusted or not matching, CA or key file unreadable); not retried.',
+  RECORD_FAILED:
+    'With onFailure fail: a record used up its retries; the engine stopped without committing it (the error names the code, topic, partition and offset).',
   SHUTDOWN_TIMEOUT: 'Draining in-flight work did not finish within the shutdown deadline.',
   REBALANCE_DRAIN_TIMEOUT: 'In-flight work of revoked partitions did not finish within the drain deadline.',
   INVARIANT_VIOLATION: 'An internal state that should be impossible was reached; this is a bug.',
@@ -38,6 +42,7 @@ const RETRIABLE: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'KAFKA_CONSUME_FAILED',
   'KAFKA_PRODUCE_FAILED',
   'KAFKA_COMMIT_FAILED',
+  'KAFKA_PRODUCER_FATAL',
 ]);
 
 export class TurbineError extends Error {

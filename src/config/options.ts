@@ -92,6 +92,10 @@ export const OPTIONS = {
     schema: int(1, 100).default(3),
     doc: 'Attempts of a failing batch (then of each of its records) before a record is dead-lettered.',
   },
+  onFailure: {
+    schema: z.enum(['dlq', 'fail', 'skip']).default('dlq'),
+    doc: 'A record that used up its retries: dead-letter it and move on, stop the engine without committing it (exit 1), or drop it (counted in turbine_records_skipped_total) and move on.',
+  },
   retryInitialMs: { schema: int(0, 600_000).default(100), doc: 'First retry delay; doubles per attempt, with jitter.' },
   retryMaxMs: { schema: int(0, 3_600_000).default(10_000), doc: 'Longest retry delay.' },
   taskTimeoutMs: {

@@ -4,6 +4,11 @@
  * when its attempts are used up it is split and each record gets the same policy on its own,
  * so one poison record does not dead-letter its neighbours. Records whose value cannot be
  * decoded (or whose output cannot be encoded) are not retried: retrying cannot fix them.
+ *
+ * With `parkFailures` (key ordering) a failing batch is split after its first attempt instead,
+ * and a record that fails on its own is *parked*: the batch's outcome is returned at once, and
+ * the record's remaining attempts run in the background (`ParkedRecord.retry`), so the engine can
+ * hold back only that record's key while the rest of the partition flows.
  */
 import type { Batch } from '../batching/batcher.js';
 import type { ErrorCode, FailureData } from '../errors.js';
@@ -26,10 +31,36 @@ export interface DeadLetter {
   lastFailureAt: number;
 }
 
+/** A record whose attempts go on after its batch's outcome was returned (parkFailures). */
+export interface ParkedRecord {
+  index: number;
+  /** Attempts made so far (the batch's and its own). */
+  attempts: number;
+  /** Settles when the record succeeds or uses up its attempts; rejects only if the pool itself fails. */
+  retry: Promise<RecordRetry>;
+}
+
+export interface RecordRetry {
+  outputs: EncodedOutput[];
+  /** Set when the record used up its attempts; `index` is 0. */
+  deadLetter: DeadLetter | null;
+  workerMs: number;
+  attempts: number;
+  crashes: number;
+  timeouts: number;
+}
+
+export interface RunOptions {
+  /** Split at the first failure and park failing records instead of waiting for their retries. */
+  parkFailures?: boolean;
+}
+
 export interface BatchOutcome {
-  /** One list per input record, in batch order (empty for dead-lettered records). */
+  /** One list per input record, in batch order (empty for dead-lettered and parked records). */
   outputs: EncodedOutput[][];
   deadLetters: DeadLetter[];
+  /** Records still being retried (parkFailures only), in batch order. */
+  parked: ParkedRecord[];
   /** Sum of worker time over every attempt, ms. */
   workerMs: number;
   attempts: number;
@@ -64,19 +95,33 @@ interface Attempted {
   threadIds: number[];
 }
 
-async function attempt(run: RunTask, batch: Batch, records: ConsumedRecord[], policy: RetryPolicy): Promise<Attempted> {
-  const out: Attempted = {
-    result: null,
-    failure: null,
-    attempts: 0,
-    firstFailureAt: 0,
-    lastFailureAt: 0,
-    workerMs: 0,
-    crashes: 0,
-    timeouts: 0,
-    threadIds: [],
-  };
-  for (let n = 1; n <= policy.maxAttempts; n++) {
+/**
+ * Runs `records` until they succeed or `limit` attempts were made in all. `from` carries on an
+ * earlier call for the same records (its attempts count, and the next backoff follows them).
+ */
+async function attempt(
+  run: RunTask,
+  batch: Batch,
+  records: ConsumedRecord[],
+  policy: RetryPolicy,
+  limit = policy.maxAttempts,
+  from?: Attempted,
+): Promise<Attempted> {
+  const out: Attempted = from
+    ? { ...from, threadIds: [] as number[], workerMs: 0, crashes: 0, timeouts: 0 }
+    : {
+        result: null,
+        failure: null,
+        attempts: 0,
+        firstFailureAt: 0,
+        lastFailureAt: 0,
+        workerMs: 0,
+        crashes: 0,
+        timeouts: 0,
+        threadIds: [],
+      };
+  for (let n = out.attempts + 1; n <= limit; n++) {
+    if (n > 1) await sleep(backoffMs(policy, n - 1));
     out.attempts = n;
     const result = await run(batch, records);
     out.workerMs += result.totalMs;
@@ -92,16 +137,22 @@ async function attempt(run: RunTask, batch: Batch, records: ConsumedRecord[], po
     out.failure = result.failure;
     if (result.failure?.code === 'WORKER_CRASHED') out.crashes++;
     if (result.failure?.code === 'WORKER_TIMEOUT') out.timeouts++;
-    if (n < policy.maxAttempts) await sleep(backoffMs(policy, n));
   }
   return out;
 }
 
-export async function runBatch(run: RunTask, batch: Batch, policy: RetryPolicy): Promise<BatchOutcome> {
-  const whole = await attempt(run, batch, batch.records, policy);
+export async function runBatch(
+  run: RunTask,
+  batch: Batch,
+  policy: RetryPolicy,
+  options: RunOptions = {},
+): Promise<BatchOutcome> {
+  const park = options.parkFailures === true;
+  const whole = await attempt(run, batch, batch.records, policy, park ? 1 : policy.maxAttempts);
   const outcome: BatchOutcome = {
     outputs: [],
     deadLetters: [],
+    parked: [],
     workerMs: whole.workerMs,
     attempts: whole.attempts,
     retriedRecords: (whole.attempts - 1) * batch.records.length,
@@ -131,6 +182,15 @@ export async function runBatch(run: RunTask, batch: Batch, policy: RetryPolicy):
 
   // The batch failed every attempt: isolate the failing records.
   const count = batch.records.length;
+  if (park && whole.attempts < policy.maxAttempts && count === 1) {
+    outcome.outputs = [[]];
+    outcome.parked.push({
+      index: 0,
+      attempts: whole.attempts,
+      retry: retryParked(run, batch, batch.records[0]!, policy, whole, whole.attempts),
+    });
+    return outcome;
+  }
   if (count === 1) {
     outcome.outputs = [[]];
     outcome.deadLetters.push({
@@ -144,7 +204,9 @@ export async function runBatch(run: RunTask, batch: Batch, policy: RetryPolicy):
     return outcome;
   }
   outcome.outputs = new Array(count);
-  const singles = await Promise.all(batch.records.map((record) => attempt(run, batch, [record], policy)));
+  const singles = await Promise.all(
+    batch.records.map((record) => attempt(run, batch, [record], policy, park ? 1 : policy.maxAttempts)),
+  );
   for (let i = 0; i < count; i++) {
     const single = singles[i]!;
     outcome.workerMs += single.workerMs;
@@ -166,6 +228,14 @@ export async function runBatch(run: RunTask, batch: Batch, policy: RetryPolicy):
           lastFailureAt: Date.now(),
         });
       } else outcome.outputs[i] = outputs;
+    } else if (park && single.attempts < policy.maxAttempts) {
+      outcome.outputs[i] = [];
+      const prior = { ...single, attempts: whole.attempts + single.attempts, firstFailureAt: whole.firstFailureAt };
+      outcome.parked.push({
+        index: i,
+        attempts: prior.attempts,
+        retry: retryParked(run, batch, batch.records[i]!, policy, prior, single.attempts),
+      });
     } else {
       outcome.outputs[i] = [];
       outcome.deadLetters.push({
@@ -179,4 +249,41 @@ export async function runBatch(run: RunTask, batch: Batch, policy: RetryPolicy):
     }
   }
   return outcome;
+}
+
+/**
+ * The background attempts of a parked record: up to maxAttempts of its own (the batch's attempt
+ * does not use up the record's), then a dead letter. `ownAttempts` were already made alone.
+ */
+async function retryParked(
+  run: RunTask,
+  batch: Batch,
+  record: ConsumedRecord,
+  policy: RetryPolicy,
+  prior: Attempted,
+  ownAttempts: number,
+): Promise<RecordRetry> {
+  const batchAttempts = prior.attempts - ownAttempts;
+  const own = await attempt(run, batch, [record], policy, policy.maxAttempts, { ...prior, attempts: ownAttempts });
+  const retry: RecordRetry = {
+    outputs: [],
+    deadLetter: null,
+    workerMs: own.workerMs,
+    attempts: batchAttempts + own.attempts,
+    crashes: own.crashes,
+    timeouts: own.timeouts,
+  };
+  const failure = own.result ? own.result.recordFailures[0] : (own.failure ?? undefined);
+  if (own.result && !failure) retry.outputs = unpackOutput(own.result.buffer!)[0] ?? [];
+  else {
+    retry.deadLetter = {
+      index: 0,
+      code: failure?.code ?? 'WORKER_FAILED',
+      message: failure?.message ?? 'unknown failure',
+      attempts: retry.attempts,
+      firstFailureAt: prior.firstFailureAt,
+      lastFailureAt: own.result ? Date.now() : own.lastFailureAt,
+    };
+  }
+  return retry;
 }

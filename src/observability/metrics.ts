@@ -27,6 +27,18 @@ export const METRIC_DEFINITIONS = {
     help: 'Input records sent to the dead-letter topic after failing; a rising rate means bad input or a worker bug.',
     labels: ['topic', 'code'],
   },
+  recordsSkipped: {
+    type: 'counter',
+    name: 'turbine_records_skipped_total',
+    help: 'Input records dropped after failing, without a dead-letter copy (onFailure skip). Any rate here is data not processed.',
+    labels: ['topic', 'code'],
+  },
+  parkedKeys: {
+    type: 'gauge',
+    name: 'turbine_parked_keys',
+    help: 'Key mode: keys held back behind a record whose retries are running. Constantly non-zero: a worker keeps failing on some input.',
+    labels: [],
+  },
   recordsRetried: {
     type: 'counter',
     name: 'turbine_records_retried_total',
@@ -145,6 +157,12 @@ export const METRIC_DEFINITIONS = {
     name: 'turbine_producer_delivery_errors_total',
     help: 'Output deliveries that failed and were produced again.',
     labels: ['topic'],
+  },
+  producerRecoveries: {
+    type: 'counter',
+    name: 'turbine_producer_fatal_recoveries_total',
+    help: 'Fatal producer errors recovered from by re-creating the producer and rewinding owned partitions to the commit point. Outputs since then may be duplicated.',
+    labels: [],
   },
   brokerRtt: {
     type: 'gauge',

@@ -3,15 +3,35 @@
  * callback fires once the broker acknowledged all of them; only then are the batch's input
  * offsets complete. Nothing is dropped: a full local queue (ERR__QUEUE_FULL) parks messages in
  * order until librdkafka drains, and a failed delivery is produced again after a backoff.
+ *
+ * A fatal producer error (librdkafka ERR__FATAL, e.g. the idempotent producer lost its sequence
+ * state) makes the producer unusable: the sink reports it (onProducerFatal) and replaceProducer() swaps
+ * in a new one, dropping the old one's unacknowledged groups (onDropped) so the engine can
+ * rewind their inputs; messages sent while the new producer connects wait in order.
  */
 import Kafka from 'node-rdkafka';
-import { errorMessage, type TurbineError } from '../errors.js';
+import { errorMessage, TurbineError } from '../errors.js';
 import { clientErrorListener, connectFailure } from '../kafka/security-failures.js';
 import type { Logger } from '../observability/logger.js';
 
 export interface DeliveryGroup {
   remaining: number;
   onAcked: () => void;
+  /** Its producer was replaced before every message was acknowledged; nothing more will come. */
+  onDropped?: () => void;
+}
+
+/** Builds the producer; the default is node-rdkafka's. Tests inject a fake. */
+export type ProducerFactory = (config: Kafka.ProducerGlobalConfig) => Kafka.Producer;
+
+/** librdkafka RD_KAFKA_RESP_ERR__FATAL: the producer cannot go on (rd_kafka_fatal_error()). */
+export const ERR_FATAL = -150;
+
+/** True for errors librdkafka marks fatal: the client instance must be replaced. */
+export function isFatalProducerError(err: unknown): boolean {
+  if (typeof err !== 'object' || err === null) return false;
+  const e = err as { isFatal?: unknown; code?: unknown };
+  return e.isFatal === true || e.code === ERR_FATAL;
 }
 
 export interface OutboundMessage {
@@ -39,6 +59,9 @@ export interface SinkOptions {
   onStats?: (json: string) => void;
   /** A failure retrying cannot fix (rejected SASL login, untrusted certificate), reported once. */
   onFatal?: (error: TurbineError) => void;
+  /** A fatal producer error (ERR__FATAL); called once per producer instance, which must be replaced. */
+  onProducerFatal?: (error: TurbineError) => void;
+  createProducer?: ProducerFactory;
 }
 
 const ERR_QUEUE_FULL = -184;
@@ -66,8 +89,14 @@ export function producerConfig(
 }
 
 export class Sink {
-  private readonly producer: Kafka.Producer;
+  private producer: Kafka.Producer;
   private readonly options: SinkOptions;
+  /** Groups with messages not yet acknowledged by the current producer. */
+  private readonly pendingGroups = new Set<DeliveryGroup>();
+  private connected = false;
+  private readonly fatalReported = new WeakSet<Kafka.Producer>();
+  /** The text of the last error event: with node-rdkafka 3.6.1, the reason of a fatal error. */
+  private lastErrorText: string | undefined;
   private readonly parked: OutboundMessage[] = [];
   private parkedHead = 0;
   private drainTimer: NodeJS.Timeout | undefined;
@@ -76,15 +105,69 @@ export class Sink {
 
   constructor(options: SinkOptions) {
     this.options = options;
-    this.producer = new Kafka.Producer(producerConfig(options));
-    this.producer.on('delivery-report', (err, report) => this.onDelivery(err, report));
-    this.producer.on(
-      'event.error',
-      clientErrorListener(options.brokers, options.onFatal, (err) =>
-        options.logger.warn({ err: errorMessage(err) }, 'producer error'),
-      ),
-    );
-    this.producer.on('event.stats', (event: { message: string }) => options.onStats?.(event.message));
+    this.producer = this.newProducer();
+  }
+
+  private newProducer(): Kafka.Producer {
+    const options = this.options;
+    const create = options.createProducer ?? ((config) => new Kafka.Producer(config));
+    const producer = create(producerConfig(options));
+    // Callbacks of a replaced producer are ignored: its groups were dropped already.
+    producer.on('delivery-report', (err, report) => {
+      if (producer === this.producer) this.onDelivery(err, report);
+    });
+    const onClientError = clientErrorListener(options.brokers, options.onFatal, (err) => {
+      if (isFatalProducerError(err)) this.onFatalError(err);
+      else {
+        this.lastErrorText = errorMessage(err);
+        options.logger.warn({ err: this.lastErrorText }, 'producer error');
+      }
+    });
+    producer.on('event.error', (err) => {
+      if (producer === this.producer) onClientError(err);
+    });
+    producer.on('event.stats', (event: { message: string }) => options.onStats?.(event.message));
+    return producer;
+  }
+
+  /**
+   * node-rdkafka 3.6.1 reports librdkafka's fatal error event with the underlying error's text
+   * only (no code, no isFatal flag), so a fatal error is recognised where ERR__FATAL does show:
+   * produce() throwing it, or delivery reports failing with it. Reported once per producer.
+   */
+  private onFatalError(err: unknown): void {
+    if (this.fatalReported.has(this.producer)) return;
+    this.fatalReported.add(this.producer);
+    const reason = this.lastErrorText === undefined ? '' : ` (last producer error: ${this.lastErrorText})`;
+    const error = new TurbineError('KAFKA_PRODUCER_FATAL', `${errorMessage(err)}${reason}`, { cause: err });
+    this.lastErrorText = undefined;
+    // Not from inside produce() or a delivery report: the handler replaces this producer.
+    setImmediate(() => this.options.onProducerFatal?.(error));
+  }
+
+  /**
+   * Replaces a producer that reported a fatal error: its unacknowledged groups are dropped
+   * (onDropped), and later sends wait until the new producer is connected.
+   */
+  async replaceProducer(timeoutMs: number): Promise<void> {
+    const old = this.producer;
+    this.connected = false;
+    if (this.drainTimer) clearTimeout(this.drainTimer);
+    this.drainTimer = undefined;
+    this.parked.length = 0;
+    this.parkedHead = 0;
+    this.pendingAcks = 0;
+    const dropped = [...this.pendingGroups];
+    this.pendingGroups.clear();
+    this.producer = this.newProducer();
+    for (const g of dropped) g.onDropped?.();
+    // A fatal producer may not answer a clean close; do not wait for it.
+    try {
+      old.disconnect(1000, () => undefined);
+    } catch {
+      // Already disconnected.
+    }
+    await this.connect(timeoutMs);
   }
 
   connect(timeoutMs: number): Promise<void> {
@@ -96,6 +179,8 @@ export class Sink {
         }
         // Delivery reports are only served when the producer is polled.
         this.producer.setPollInterval(5);
+        this.connected = true;
+        if (this.parkedHead < this.parked.length) this.scheduleDrain();
         resolve();
       });
     });
@@ -108,12 +193,21 @@ export class Sink {
 
   send(messages: OutboundMessage[]): void {
     this.pendingAcks += messages.length;
-    for (const m of messages) this.submit(m);
+    let last: DeliveryGroup | undefined;
+    for (const m of messages) {
+      if (m.group !== last) {
+        last = m.group;
+        this.pendingGroups.add(last);
+      }
+      this.submit(m);
+    }
   }
 
   private submit(message: OutboundMessage): void {
-    if (this.parkedHead < this.parked.length) {
-      // Keep order behind messages already waiting for queue space.
+    // Its group was dropped (producer replaced, perhaps by an earlier message of this send).
+    if (!this.pendingGroups.has(message.group)) return;
+    if (this.parkedHead < this.parked.length || !this.connected) {
+      // Keep order behind messages already waiting for queue space (or for a new producer).
       this.parked.push(message);
       return;
     }
@@ -129,6 +223,10 @@ export class Sink {
       return true;
     } catch (error) {
       if ((error as { code?: number }).code === ERR_QUEUE_FULL) return false;
+      if (isFatalProducerError(error)) {
+        this.onFatalError(error);
+        return true;
+      }
       // Anything else (unknown topic name format, message too large...) is retried with backoff.
       this.retryLater(m, error);
       return true;
@@ -158,21 +256,31 @@ export class Sink {
       { topic: m.topic, attempts: m.attempts, retryInMs: delay, err: errorMessage(error) },
       'produce failed; retrying',
     );
-    setTimeout(() => this.submit(m), delay * (0.5 + Math.random() / 2)).unref();
+    // A group dropped meanwhile (its producer was replaced) is rewound, not produced again.
+    setTimeout(
+      () => {
+        if (this.pendingGroups.has(m.group)) this.submit(m);
+      },
+      delay * (0.5 + Math.random() / 2),
+    ).unref();
   }
 
   private onDelivery(err: Kafka.LibrdKafkaError | null, report: Kafka.DeliveryReport): void {
     const m = report.opaque as OutboundMessage | undefined;
     if (!m) return;
     if (err) {
-      this.retryLater(m, err);
+      if (isFatalProducerError(err)) this.onFatalError(err);
+      else this.retryLater(m, err);
       return;
     }
     this.pendingAcks--;
     this.options.onAcked?.(m.topic, 1);
     const group = m.group;
     group.remaining--;
-    if (group.remaining === 0) group.onAcked();
+    if (group.remaining === 0) {
+      this.pendingGroups.delete(group);
+      group.onAcked();
+    }
   }
 
   /** Waits until librdkafka's queue is empty or the timeout passes. */

@@ -6,7 +6,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import Kafka from 'node-rdkafka';
-import { errorMessage, type TurbineError } from '../errors.js';
+import { errorMessage, TurbineError } from '../errors.js';
 import { clientErrorListener, connectFailure } from '../kafka/security-failures.js';
 import type { Logger } from '../observability/logger.js';
 
@@ -163,6 +163,20 @@ export class Source {
         backoffMs = Math.min(backoffMs * 2, 5000);
       }
     }
+  }
+
+  /**
+   * Moves a partition's consume position (the next offset delivered is `offset`). Messages
+   * fetched before the seek may still come out of a consume() call that was running; the
+   * engine's PartitionState tells them apart (see its `staleAbove`).
+   */
+  seek(tp: TopicPartition, offset: number, timeoutMs = 5000): Promise<void> {
+    return new Promise((resolve, reject) =>
+      this.consumer.seek({ topic: tp.topic, partition: tp.partition, offset }, timeoutMs, (err) => {
+        if (err) reject(new TurbineError('KAFKA_CONSUME_FAILED', `seek failed: ${errorMessage(err)}`, { cause: err }));
+        else resolve();
+      }),
+    );
   }
 
   private onRebalance(err: Kafka.LibrdKafkaError, assignment: Kafka.Assignment[]): void {

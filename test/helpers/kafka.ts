@@ -8,7 +8,7 @@ import Kafka from 'node-rdkafka';
 import { deleteTopics, ensureTopics } from '../../src/admin/topics';
 import { analyse } from '../../src/cli/verify-analysis';
 import { loadConfig, type RawConfig } from '../../src/config/load';
-import { Engine } from '../../src/engine';
+import { Engine, type EngineOptions } from '../../src/engine';
 import { createLogger } from '../../src/observability/logger';
 
 export const BROKERS = process.env.TURBINE_TEST_BROKERS ?? '127.0.0.1:9092';
@@ -21,7 +21,7 @@ export function randomName(prefix: string): string {
 }
 
 export async function createTopics(
-  topics: Array<{ name: string; partitions: number }>,
+  topics: Array<{ name: string; partitions: number; config?: Record<string, string> }>,
   brokers = BROKERS,
 ): Promise<void> {
   await ensureTopics(brokers, topics);
@@ -183,7 +183,11 @@ export async function verifyTopics(
  * An engine on the local broker with test defaults. `workerEnv` reaches the worker threads
  * (jest gives each test file its own copy of process.env, which worker threads do not see).
  */
-export function makeEngine(flags: RawConfig, workerEnv: Record<string, string> = {}): Engine {
+export function makeEngine(
+  flags: RawConfig,
+  workerEnv: Record<string, string> = {},
+  options: Omit<EngineOptions, 'logger' | 'workerEnv'> = {},
+): Engine {
   const config = loadConfig({
     flags: {
       brokers: BROKERS,
@@ -194,7 +198,7 @@ export function makeEngine(flags: RawConfig, workerEnv: Record<string, string> =
       ...flags,
     },
   });
-  return new Engine(config, { logger: createLogger(config.logLevel), workerEnv });
+  return new Engine(config, { ...options, logger: createLogger(config.logLevel), workerEnv });
 }
 
 /** Waits until the engine consumed `count` records and has nothing in flight. */
@@ -207,6 +211,23 @@ export async function waitProcessed(engine: Engine, count: number, timeoutMs = 9
     },
     timeoutMs,
   );
+}
+
+/** The group's committed offsets (next offset to read) of partitions 0..partitions-1; -1001 when none. */
+export async function committedOffsets(group: string, topic: string, partitions: number): Promise<number[]> {
+  const consumer = new Kafka.KafkaConsumer({ 'metadata.broker.list': BROKERS, 'group.id': group }, {});
+  await new Promise<void>((resolve, reject) =>
+    consumer.connect({ timeout: 10_000 }, (err) => (err ? reject(err) : resolve())),
+  );
+  try {
+    const tps = Array.from({ length: partitions }, (_, partition) => ({ topic, partition }));
+    const committed = await new Promise<Kafka.TopicPartitionOffset[]>((resolve, reject) =>
+      consumer.committed(tps, 10_000, (err, result) => (err ? reject(err) : resolve(result))),
+    );
+    return tps.map((tp) => committed.find((c) => c.partition === tp.partition)?.offset ?? -1001);
+  } finally {
+    await new Promise<void>((resolve) => consumer.disconnect(() => resolve()));
+  }
 }
 
 /** A fresh input/output topic pair with random names; drop() deletes them and the dead-letter topic. */

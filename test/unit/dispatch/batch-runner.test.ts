@@ -183,3 +183,57 @@ describe('backoffMs', () => {
     }
   });
 });
+
+describe('runBatch with parkFailures (key mode)', () => {
+  it('splits after one failed batch attempt, returns the others at once and parks the failing record', async () => {
+    let poisonAttempts = 0;
+    const run = jest.fn<ReturnType<RunTask>, Parameters<RunTask>>(async (_batch, records) => {
+      if (records.some((r) => r.offset === 101)) {
+        poisonAttempts++;
+        // Fails the batch, then its own first two attempts; succeeds on its third.
+        return records.length > 1 || poisonAttempts < 3 ? failed() : ok(records);
+      }
+      return ok(records);
+    });
+    const outcome = await runBatch(run, batchOf(3), policy, { parkFailures: true });
+    // One batch attempt, one single attempt each: the outcome does not wait for the retries.
+    expect(run).toHaveBeenCalledTimes(4);
+    expect(values(outcome.outputs)).toEqual([['out-100'], [], ['out-102']]);
+    expect(outcome.deadLetters).toEqual([]);
+    expect(outcome.parked.map((p) => [p.index, p.attempts])).toEqual([[1, 2]]);
+    const retry = await outcome.parked[0]!.retry;
+    expect(retry.deadLetter).toBeNull();
+    expect(retry.outputs.map((o) => o.value!.toString())).toEqual(['out-101']);
+    expect(retry.attempts).toBe(3);
+  });
+
+  it('a parked record that uses up its own attempts comes back as a dead letter', async () => {
+    const run = jest.fn<ReturnType<RunTask>, Parameters<RunTask>>(async (_batch, records) =>
+      records.some((r) => r.offset === 100) ? failed('WORKER_FAILED', 'always') : ok(records),
+    );
+    const outcome = await runBatch(run, batchOf(2), policy, { parkFailures: true });
+    expect(outcome.parked.map((p) => p.index)).toEqual([0]);
+    const retry = await outcome.parked[0]!.retry;
+    expect(retry.outputs).toEqual([]);
+    // The batch's attempt plus the record's own maxAttempts.
+    expect(retry.deadLetter).toMatchObject({ index: 0, code: 'WORKER_FAILED', message: 'always', attempts: 4 });
+    expect(run).toHaveBeenCalledTimes(1 + 1 + 1 + 2);
+  });
+
+  it('a single-record batch is parked after its first attempt', async () => {
+    const results = [failed(), ok(batchOf(1).records)];
+    const run = jest.fn<ReturnType<RunTask>, Parameters<RunTask>>(async () => results.shift()!);
+    const outcome = await runBatch(run, batchOf(1), policy, { parkFailures: true });
+    expect(run).toHaveBeenCalledTimes(1);
+    expect(outcome.parked.map((p) => [p.index, p.attempts])).toEqual([[0, 1]]);
+    const retry = await outcome.parked[0]!.retry;
+    expect(retry).toMatchObject({ deadLetter: null, attempts: 2 });
+  });
+
+  it('with one attempt allowed nothing is parked: the record is dead-lettered at once', async () => {
+    const run = jest.fn<ReturnType<RunTask>, Parameters<RunTask>>(async () => failed());
+    const outcome = await runBatch(run, batchOf(2), { ...policy, maxAttempts: 1 }, { parkFailures: true });
+    expect(outcome.parked).toEqual([]);
+    expect(outcome.deadLetters.map((d) => d.index)).toEqual([0, 1]);
+  });
+});

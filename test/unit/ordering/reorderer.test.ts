@@ -72,6 +72,23 @@ describe('Reorderer (ordered)', () => {
     expect(items(r.complete(again, 2))).toEqual(['again']);
   });
 
+  it('dropLanes reports slots already completed behind an unfinished one (never completed again)', () => {
+    const r = new Reorderer<string, number>();
+    r.add('t:0', 'head');
+    const behind = r.add('t:0', 'behind');
+    const pending = r.add('t:0', 'pending');
+    expect(r.complete(behind, 1)).toEqual([]);
+    const reported: string[] = [];
+    expect(
+      r.dropLanes(
+        () => true,
+        (slot) => reported.push(slot.item),
+      ),
+    ).toBe(3);
+    expect(reported).toEqual(['behind']);
+    expect(r.complete(pending, 1)).toEqual([]);
+  });
+
   it('property: per lane, released items concatenate to the order they were added', () => {
     for (let seed = 1; seed <= 100; seed++) {
       const rng = seededRandom(seed);
