@@ -12,6 +12,7 @@ import { basename } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type Kafka from 'node-rdkafka';
 import { ensureTopics, topicPartitions } from './admin/topics.js';
+import { BatchSizer } from './batching/batch-sizer.js';
 import { type Batch, Batcher } from './batching/batcher.js';
 import { loadConfig, type RawConfig, type TurbineConfig } from './config/load.js';
 import { type BatchOutcome, runBatch } from './dispatch/batch-runner.js';
@@ -107,6 +108,8 @@ export class Engine extends EventEmitter {
   private readonly paused = new Set<PartitionId>();
   private epochCounter = 0;
   private readonly batcher: Batcher;
+  /** Adaptive batch size per lane (batchTargetMs > 0), fed with the worker time of each task. */
+  private readonly sizer: BatchSizer | undefined;
   private readonly reorderer: Reorderer<Batch, BatchOutcome>;
   private readonly flow: FlowControl;
   private outputPartitions = new Map<string, number>();
@@ -136,11 +139,18 @@ export class Engine extends EventEmitter {
     this.config = config;
     this.logger = options.logger ?? createLogger(config.logLevel);
     this.metrics = options.metrics ?? createMetrics();
-    this.batcher = new Batcher({
-      maxRecords: config.batchMaxRecords,
-      maxBytes: config.batchMaxBytes,
-      lingerMs: config.batchLingerMs,
-    });
+    this.sizer =
+      config.batchTargetMs > 0
+        ? new BatchSizer({ targetMs: config.batchTargetMs, maxRecords: config.batchMaxRecords })
+        : undefined;
+    this.batcher = new Batcher(
+      {
+        maxRecords: config.batchMaxRecords,
+        maxBytes: config.batchMaxBytes,
+        lingerMs: config.batchLingerMs,
+      },
+      this.sizer,
+    );
     this.reorderer = new Reorderer(config.ordering !== 'unordered');
     this.flow = new FlowControl({
       maxRecords: config.maxInFlightRecords,
@@ -363,7 +373,9 @@ export class Engine extends EventEmitter {
       // Another instance reports this partition's lag from now on.
       this.metrics.consumerLag.remove({ topic: tp.topic, partition: String(tp.partition) });
     }
-    this.reorderer.dropLanes((lane) => ids.some((id) => lane === id || lane.startsWith(`${id}#`)));
+    const revokedLane = (lane: string) => ids.some((id) => lane === id || lane.startsWith(`${id}#`));
+    this.reorderer.dropLanes(revokedLane);
+    this.sizer?.dropLanes(revokedLane);
     this.parts?.source.releaseRevoked(tps);
     this.metrics.assignedPartitions.set(this.partitions.size);
     this.logger.info({ partitions: tps.map((t) => t.partition), topic: tps[0]?.topic, drained }, 'partitions revoked');
@@ -440,6 +452,10 @@ export class Engine extends EventEmitter {
     const batch = slot.item;
     this.metrics.taskDuration.observe(outcome.workerMs / 1000);
     this.workerBusyMs += outcome.workerMs;
+    // Only clean single attempts measure the per-record cost (retries and splits add backoff and crashes).
+    if (outcome.attempts === 1 && outcome.crashes === 0 && outcome.timeouts === 0) {
+      this.sizer?.observe(batch.lane, batch.records.length, outcome.workerMs);
+    }
     this.metrics.queueWait.observe(Math.max(0, Date.now() - batch.openedAt - outcome.workerMs) / 1000);
     if (outcome.retriedRecords > 0) this.metrics.recordsRetried.inc({ topic: batch.topic }, outcome.retriedRecords);
     if (outcome.crashes > 0) this.metrics.workerCrashes.inc(outcome.crashes);
