@@ -133,6 +133,8 @@ export class Engine extends EventEmitter {
   private workerBusyMs = 0;
   private utilizationAt = performance.now();
   private readonly lastFlowLogAt: Partial<Record<'pause' | 'resume', number>> = {};
+  /** recordsProduced children by topic: acknowledgements arrive one by one, so skip the label hashing. */
+  private readonly producedCounters = new Map<string, ReturnType<Metrics['recordsProduced']['labels']>>();
 
   constructor(config: TurbineConfig, options: EngineOptions = {}) {
     super();
@@ -218,7 +220,7 @@ export class Engine extends EventEmitter {
         onStats: (json) => recordStats(this.metrics, json, 'producer'),
         onAcked: (topic, n) => {
           this.stats.produced += n;
-          this.metrics.recordsProduced.inc({ topic }, n);
+          this.producedCounter(topic).inc(n);
         },
       });
       const source = new Source({
@@ -427,7 +429,7 @@ export class Engine extends EventEmitter {
     this.lingerTimer = setTimeout(
       () => {
         this.lingerTimer = undefined;
-        for (const batch of this.batcher.takeDue(Date.now())) this.dispatch(batch);
+        for (const batch of this.batcher.takeDue(Date.now(), this.parts?.pool.busy)) this.dispatch(batch);
         this.armLinger();
       },
       Math.max(0, deadline - Date.now()),
@@ -502,19 +504,19 @@ export class Engine extends EventEmitter {
     const messages: OutboundMessage[] = [];
     const lineage = c.lineageHeaders;
     const partitionText = String(batch.partition);
+    // node-rdkafka reads header objects synchronously inside produce(): the topic and partition
+    // headers are the same for every output of this batch, so one object each is shared.
+    const topicHeader: Kafka.MessageHeader = { [LINEAGE_HEADERS.topic]: batch.topic };
+    const partitionHeader: Kafka.MessageHeader = { [LINEAGE_HEADERS.partition]: partitionText };
     for (let i = 0; i < batch.records.length; i++) {
-      const outputs = outcome.outputs[i] ?? [];
+      const outputs = outcome.outputs[i];
+      if (outputs === undefined || outputs.length === 0) continue;
       const record = batch.records[i]!;
       for (const o of outputs) {
         const topic = o.topic ?? c.output;
-        const headers: Kafka.MessageHeader[] = o.headers.map(([k, v]) => ({ [k]: v }));
-        if (lineage) {
-          headers.push(
-            { [LINEAGE_HEADERS.topic]: batch.topic },
-            { [LINEAGE_HEADERS.partition]: partitionText },
-            { [LINEAGE_HEADERS.offset]: String(record.offset) },
-          );
-        }
+        const headers: Kafka.MessageHeader[] = [];
+        for (const [k, v] of o.headers) headers.push({ [k]: v });
+        if (lineage) headers.push(topicHeader, partitionHeader, { [LINEAGE_HEADERS.offset]: String(record.offset) });
         messages.push({
           topic,
           partition: this.partitionFor(topic, o.key, batch.partition),
@@ -575,6 +577,15 @@ export class Engine extends EventEmitter {
     }
     group.remaining = messages.length;
     this.parts!.sink.send(messages);
+  }
+
+  private producedCounter(topic: string): ReturnType<Metrics['recordsProduced']['labels']> {
+    let counter = this.producedCounters.get(topic);
+    if (!counter) {
+      counter = this.metrics.recordsProduced.labels({ topic });
+      this.producedCounters.set(topic, counter);
+    }
+    return counter;
   }
 
   /** Keyless outputs keep their input partition (mod the output's count), so order stays observable. */

@@ -95,11 +95,15 @@ export class BatchSizer {
     state.limit = Math.min(this.capFor(lane), Math.max(state.limit + 1, state.limit * 2));
   }
 
-  /** A batch of this lane was cut by its linger deadline holding `records` records. */
-  lingered(lane: string, records: number): void {
+  /**
+   * A batch of this lane was cut by its linger deadline holding `records` records; `poolBusy`:
+   * every worker thread was running a task at the time.
+   */
+  lingered(lane: string, records: number, poolBusy = false): void {
     const state = this.state(lane);
-    if (records >= state.limit) return;
-    const next = Math.ceil((state.limit + Math.max(records, this.minRecords)) / 2);
+    // Clearly idle only when fewer than half the limit arrived; a burst's tail is not idleness.
+    if (poolBusy || records * 2 >= state.limit) return;
+    const next = Math.max(Math.ceil(state.limit / 2), records * 2);
     state.limit = clamp(next, this.minRecords, this.capFor(lane));
   }
 

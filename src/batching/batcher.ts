@@ -91,13 +91,13 @@ export class Batcher {
     };
   }
 
-  /** Batches whose linger time has passed. */
-  takeDue(now: number): Batch[] {
+  /** Batches whose linger time has passed; `poolBusy` is passed on to the sizer (see BatchSizer.lingered). */
+  takeDue(now: number, poolBusy = false): Batch[] {
     const due: Batch[] = [];
     for (const [lane, batch] of this.open) {
       if (now - batch.openedAt >= this.limits.lingerMs) {
         this.open.delete(lane);
-        this.sizer?.lingered(lane, batch.records.length);
+        this.sizer?.lingered(lane, batch.records.length, poolBusy);
         due.push(batch);
       }
     }

@@ -134,10 +134,13 @@ describe('Batcher', () => {
     for (let o = 2; o < 5; o++) expect(b.add('t:0', 1, record(0, o), 0)).toBeNull();
     expect(offsets(b.add('t:0', 1, record(0, 5), 0))).toEqual([2, 3, 4, 5]);
     expect(sizer.limit('t:0')).toBe(8);
-    // Cut by linger with 1 record: the limit moves halfway down toward it.
+    // Cut by linger with 1 record while the pool is busy: kept; with an idle thread: halved.
     b.add('t:0', 1, record(0, 6), 20);
-    expect(offsets(b.takeDue(30)[0]!)).toEqual([6]);
-    expect(sizer.limit('t:0')).toBe(5);
+    expect(offsets(b.takeDue(30, true)[0]!)).toEqual([6]);
+    expect(sizer.limit('t:0')).toBe(8);
+    b.add('t:0', 1, record(0, 7), 40);
+    expect(offsets(b.takeDue(50)[0]!)).toEqual([7]);
+    expect(sizer.limit('t:0')).toBe(4);
     // batchMaxRecords stays the upper bound whatever the sizer says.
     const capped = new Batcher(
       { maxRecords: 3, maxBytes: 1_000_000, lingerMs: 10 },
