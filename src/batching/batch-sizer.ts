@@ -67,10 +67,15 @@ export class BatchSizer {
     return state.limit;
   }
 
-  /** The cost-based cap: targetMs ÷ estimated cost per record, within [minRecords, maxRecords]. */
+  /**
+   * The cost-based cap: targetMs ÷ estimated cost per record, within [minRecords, maxRecords].
+   * Before any task reported, initialRecords: growing blind under a startup backlog could hand
+   * out tasks of maxRecords records of unknown cost.
+   */
   capFor(lane: string | undefined): number {
     const cost = (lane === undefined ? undefined : this.lanes.get(lane)?.costMs) ?? this.globalCostMs;
-    if (cost === undefined || cost <= 0) return this.maxRecords;
+    if (cost === undefined) return this.initialRecords;
+    if (cost <= 0) return this.maxRecords;
     return clamp(Math.floor(this.targetMs / cost), this.minRecords, this.maxRecords);
   }
 

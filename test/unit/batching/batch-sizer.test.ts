@@ -50,9 +50,10 @@ describe('BatchSizer', () => {
 
   it('grows under backlog from a small start, doubling per filled batch', () => {
     const sizer = new BatchSizer({ targetMs: 5, maxRecords: 500, initialRecords: 8 });
-    const sizes = underBacklog(sizer, 't:0', 8, () => 0.001);
-    expect(sizes.slice(0, 6)).toEqual([8, 16, 32, 64, 128, 256]);
-    expect(sizes[7]).toBe(500);
+    // The first batch is cut before its cost is known: the limit waits for that report.
+    const sizes = underBacklog(sizer, 't:0', 9, () => 0.001);
+    expect(sizes.slice(0, 7)).toEqual([8, 8, 16, 32, 64, 128, 256]);
+    expect(sizes[8]).toBe(500);
   });
 
   it('shrinks when idle: batches cut by linger halve the limit, down to twice what arrived', () => {
@@ -121,6 +122,15 @@ describe('BatchSizer', () => {
     expect(sizer.laneCount).toBe(1);
     sizer.dropLanes((lane) => lane.startsWith('t:0'));
     expect(sizer.laneCount).toBe(0);
+  });
+
+  it('does not grow past its initial limit before any task reported a cost', () => {
+    const sizer = new BatchSizer({ targetMs: 5, maxRecords: 500, initialRecords: 16 });
+    for (let i = 0; i < 5; i++) sizer.filled('t:0');
+    expect(sizer.limit('t:0')).toBe(16);
+    sizer.observe('t:0', 16, 16 * 0.001);
+    sizer.filled('t:0');
+    expect(sizer.limit('t:0')).toBe(32);
   });
 
   it('rejects a target that is not positive', () => {

@@ -126,6 +126,8 @@ describe('Batcher', () => {
 
   it('with a sizer, cuts a lane at the sizer limit and reports how each batch was cut', () => {
     const sizer = new BatchSizer({ targetMs: 5, maxRecords: 100, initialRecords: 2 });
+    // A cheap cost is known, so the limit may grow up to maxRecords.
+    sizer.observe('t:0', 1, 0.001);
     const b = new Batcher({ maxRecords: 100, maxBytes: 1_000_000, lingerMs: 10 }, sizer);
     expect(b.add('t:0', 1, record(0, 0), 0)).toBeNull();
     expect(offsets(b.add('t:0', 1, record(0, 1), 0))).toEqual([0, 1]);
