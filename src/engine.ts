@@ -12,6 +12,7 @@ import { basename } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type Kafka from 'node-rdkafka';
 import { ensureTopics, topicPartitions } from './admin/topics.js';
+import { BatchSizer } from './batching/batch-sizer.js';
 import { type Batch, Batcher } from './batching/batcher.js';
 import { loadConfig, type RawConfig, type TurbineConfig } from './config/load.js';
 import { type BatchOutcome, type DeadLetter, type RecordRetry, runBatch } from './dispatch/batch-runner.js';
@@ -126,6 +127,8 @@ export class Engine extends EventEmitter {
   private readonly paused = new Set<PartitionId>();
   private epochCounter = 0;
   private readonly batcher: Batcher;
+  /** Adaptive batch size per lane (batchTargetMs > 0), fed with the worker time of each task. */
+  private readonly sizer: BatchSizer | undefined;
   private readonly reorderer: Reorderer<Batch, BatchOutcome>;
   private readonly flow: FlowControl;
   private outputPartitions = new Map<string, number>();
@@ -158,17 +161,26 @@ export class Engine extends EventEmitter {
   private workerBusyMs = 0;
   private utilizationAt = performance.now();
   private readonly lastFlowLogAt: Partial<Record<'pause' | 'resume', number>> = {};
+  /** recordsProduced children by topic: acknowledgements arrive one by one, so skip the label hashing. */
+  private readonly producedCounters = new Map<string, ReturnType<Metrics['recordsProduced']['labels']>>();
 
   constructor(config: TurbineConfig, options: EngineOptions = {}) {
     super();
     this.config = config;
     this.logger = options.logger ?? createLogger(config.logLevel);
     this.metrics = options.metrics ?? createMetrics();
-    this.batcher = new Batcher({
-      maxRecords: config.batchMaxRecords,
-      maxBytes: config.batchMaxBytes,
-      lingerMs: config.batchLingerMs,
-    });
+    this.sizer =
+      config.batchTargetMs > 0
+        ? new BatchSizer({ targetMs: config.batchTargetMs, maxRecords: config.batchMaxRecords })
+        : undefined;
+    this.batcher = new Batcher(
+      {
+        maxRecords: config.batchMaxRecords,
+        maxBytes: config.batchMaxBytes,
+        lingerMs: config.batchLingerMs,
+      },
+      this.sizer,
+    );
     this.reorderer = new Reorderer(config.ordering !== 'unordered');
     this.flow = new FlowControl({
       maxRecords: config.maxInFlightRecords,
@@ -238,7 +250,7 @@ export class Engine extends EventEmitter {
         onStats: (json) => recordStats(this.metrics, json, 'producer'),
         onAcked: (topic, n) => {
           this.stats.produced += n;
-          this.metrics.recordsProduced.inc({ topic }, n);
+          this.producedCounter(topic).inc(n);
         },
         onProducerFatal: (err) => void this.recoverProducer(err),
         ...(this.createProducer ? { createProducer: this.createProducer } : {}),
@@ -396,10 +408,9 @@ export class Engine extends EventEmitter {
       // Another instance reports this partition's lag from now on.
       this.metrics.consumerLag.remove({ topic: tp.topic, partition: String(tp.partition) });
     }
-    this.reorderer.dropLanes(
-      (lane) => ids.some((id) => lane === id || lane.startsWith(`${id}#`)),
-      (slot) => this.finish(slot.item, false),
-    );
+    const revokedLane = (lane: string) => ids.some((id) => lane === id || lane.startsWith(`${id}#`));
+    this.reorderer.dropLanes(revokedLane, (slot) => this.finish(slot.item, false));
+    this.sizer?.dropLanes(revokedLane);
     this.dropParked((id) => ids.includes(id as PartitionId));
     for (const id of ids) this.haltedAt.delete(id);
     this.parts?.source.releaseRevoked(tps);
@@ -454,7 +465,7 @@ export class Engine extends EventEmitter {
     this.lingerTimer = setTimeout(
       () => {
         this.lingerTimer = undefined;
-        for (const batch of this.batcher.takeDue(Date.now())) this.dispatch(batch);
+        for (const batch of this.batcher.takeDue(Date.now(), this.parts?.pool.busy)) this.dispatch(batch);
         this.armLinger();
       },
       Math.max(0, deadline - Date.now()),
@@ -485,6 +496,10 @@ export class Engine extends EventEmitter {
     const batch = slot.item;
     this.metrics.taskDuration.observe(outcome.workerMs / 1000);
     this.workerBusyMs += outcome.workerMs;
+    // Only clean single attempts measure the per-record cost (retries and splits add backoff and crashes).
+    if (outcome.attempts === 1 && outcome.crashes === 0 && outcome.timeouts === 0) {
+      this.sizer?.observe(batch.lane, batch.records.length, outcome.workerMs);
+    }
     this.metrics.queueWait.observe(Math.max(0, Date.now() - batch.openedAt - outcome.workerMs) / 1000);
     if (outcome.retriedRecords > 0) this.metrics.recordsRetried.inc({ topic: batch.topic }, outcome.retriedRecords);
     if (outcome.crashes > 0) this.metrics.workerCrashes.inc(outcome.crashes);
@@ -670,19 +685,18 @@ export class Engine extends EventEmitter {
     const messages: OutboundMessage[] = [];
     const lineage = c.lineageHeaders;
     const partitionText = String(batch.partition);
+    // node-rdkafka reads header objects synchronously inside produce(): the topic and partition
+    // headers are the same for every output of this batch, so one object each is shared.
+    const topicHeader: Kafka.MessageHeader = { [LINEAGE_HEADERS.topic]: batch.topic };
+    const partitionHeader: Kafka.MessageHeader = { [LINEAGE_HEADERS.partition]: partitionText };
     for (let i = 0; i < records.length; i++) {
       const outputs = outputsOf[i] ?? [];
       const record = records[i]!;
       for (const o of outputs) {
         const topic = o.topic ?? c.output;
-        const headers: Kafka.MessageHeader[] = o.headers.map(([k, v]) => ({ [k]: v }));
-        if (lineage) {
-          headers.push(
-            { [LINEAGE_HEADERS.topic]: batch.topic },
-            { [LINEAGE_HEADERS.partition]: partitionText },
-            { [LINEAGE_HEADERS.offset]: String(record.offset) },
-          );
-        }
+        const headers: Kafka.MessageHeader[] = [];
+        for (const [k, v] of o.headers) headers.push({ [k]: v });
+        if (lineage) headers.push(topicHeader, partitionHeader, { [LINEAGE_HEADERS.offset]: String(record.offset) });
         messages.push({
           topic,
           partition: this.partitionFor(topic, o.key, batch.partition),
@@ -773,6 +787,15 @@ export class Engine extends EventEmitter {
     if (!s || s.idle) return true;
     const halt = this.haltedAt.get(id);
     return halt !== undefined && s.commitPoint() === halt;
+  }
+
+  private producedCounter(topic: string): ReturnType<Metrics['recordsProduced']['labels']> {
+    let counter = this.producedCounters.get(topic);
+    if (!counter) {
+      counter = this.metrics.recordsProduced.labels({ topic });
+      this.producedCounters.set(topic, counter);
+    }
+    return counter;
   }
 
   /** Keyless outputs keep their input partition (mod the output's count), so order stays observable. */

@@ -15,6 +15,8 @@ export interface BareLoopOptions {
   group: string;
   records: number;
   spinUs: number;
+  /** Called when the first records arrive (the measured window starts there). */
+  onFirstRecord?: () => void;
 }
 
 function burn(microseconds: number): void {
@@ -63,7 +65,10 @@ export async function runBareLoop(o: BareLoopOptions): Promise<number> {
     const messages = await new Promise<Kafka.Message[]>((resolve, reject) =>
       consumer.consume(500, (err, m) => (err ? reject(err) : resolve(m))),
     );
-    if (messages.length > 0 && started === 0) started = performance.now();
+    if (messages.length > 0 && started === 0) {
+      started = performance.now();
+      o.onFirstRecord?.();
+    }
     for (const m of messages) {
       burn(o.spinUs);
       const headers: Kafka.MessageHeader[] = [

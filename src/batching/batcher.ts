@@ -1,8 +1,10 @@
 /**
  * Groups consumed records into batches per lane by count, bytes and linger time. Pure: the
- * engine passes the clock in and arms one timer for nextDeadline().
+ * engine passes the clock in and arms one timer for nextDeadline(). With a BatchSizer, a lane's
+ * count limit is the sizer's (at most maxRecords), and the batcher tells it how each batch was cut.
  */
 import type { ConsumedRecord } from '../types.js';
+import type { BatchSizer } from './batch-sizer.js';
 
 export interface Batch {
   readonly id: number;
@@ -27,9 +29,11 @@ let nextBatchId = 1;
 export class Batcher {
   private readonly open = new Map<string, Batch>();
   private readonly limits: BatchLimits;
+  private readonly sizer: BatchSizer | undefined;
 
-  constructor(limits: BatchLimits) {
+  constructor(limits: BatchLimits, sizer?: BatchSizer) {
     this.limits = limits;
+    this.sizer = sizer;
   }
 
   /** Adds a record; returns the lane's batch when it is full (count or bytes), else null. */
@@ -56,7 +60,18 @@ export class Batcher {
   private afterAdd(lane: string, stale: Batch | null): Batch | null {
     if (stale) return stale;
     const batch = this.open.get(lane)!;
-    if (batch.records.length >= this.limits.maxRecords || batch.bytes >= this.limits.maxBytes) {
+    const n = batch.records.length;
+    if (this.sizer) {
+      if (n >= Math.min(this.limits.maxRecords, this.sizer.limit(lane))) {
+        this.sizer.filled(lane);
+        this.open.delete(lane);
+        return batch;
+      }
+    } else if (n >= this.limits.maxRecords) {
+      this.open.delete(lane);
+      return batch;
+    }
+    if (batch.bytes >= this.limits.maxBytes) {
       this.open.delete(lane);
       return batch;
     }
@@ -76,12 +91,13 @@ export class Batcher {
     };
   }
 
-  /** Batches whose linger time has passed. */
-  takeDue(now: number): Batch[] {
+  /** Batches whose linger time has passed; `poolBusy` is passed on to the sizer (see BatchSizer.lingered). */
+  takeDue(now: number, poolBusy = false): Batch[] {
     const due: Batch[] = [];
     for (const [lane, batch] of this.open) {
       if (now - batch.openedAt >= this.limits.lingerMs) {
         this.open.delete(lane);
+        this.sizer?.lingered(lane, batch.records.length, poolBusy);
         due.push(batch);
       }
     }

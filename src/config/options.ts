@@ -57,6 +57,10 @@ export const OPTIONS = {
     schema: int(0, 60_000).default(5),
     doc: 'How long a partial batch waits for more records before it is dispatched.',
   },
+  batchTargetMs: {
+    schema: int(0, 60_000).default(5),
+    doc: 'Adaptive batching: wanted worker time per batch. Each lane sizes its batches from the measured worker time per record (at most batchMaxRecords), growing under backlog and shrinking when idle; 0 = fixed batches of batchMaxRecords.',
+  },
   maxInFlightRecords: {
     schema: int(1, 10_000_000).default(20_000),
     doc: 'Records consumed but not yet committed-ready; beyond it partitions are paused.',

@@ -46,6 +46,7 @@ interface Queued {
 export class WorkerPool {
   private readonly pool: Piscina;
   private readonly limit: number;
+  private readonly threadCount: number;
   private readonly timeoutMs: number;
   private readonly waiting: Queued[] = [];
   private waitingHead = 0;
@@ -55,6 +56,7 @@ export class WorkerPool {
 
   constructor(options: PoolOptions) {
     this.limit = options.threads * 2;
+    this.threadCount = options.threads;
     this.timeoutMs = options.taskTimeoutMs ?? 0;
     this.pool = new Piscina({
       filename: runtimePath(),
@@ -127,6 +129,11 @@ export class WorkerPool {
         threadId: -1,
       };
     }
+  }
+
+  /** True when every thread has a task (Piscina runs or queues at least one per thread). */
+  get busy(): boolean {
+    return this.active >= this.threadCount;
   }
 
   /** Batches waiting for a free slot in the pool. */

@@ -54,7 +54,7 @@ export const METRIC_DEFINITIONS = {
   batchSize: {
     type: 'histogram',
     name: 'turbine_batch_size_records',
-    help: 'Records per dispatched batch. Tiny batches under load mean per-task overhead dominates: raise batchLingerMs.',
+    help: 'Records per dispatched batch. Tiny batches under load mean per-task overhead dominates: raise batchTargetMs (adaptive) or batchLingerMs.',
     labels: [],
     buckets: SIZE_BUCKETS,
   },

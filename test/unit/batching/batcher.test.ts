@@ -1,3 +1,4 @@
+import { BatchSizer } from '../../../src/batching/batch-sizer.js';
 import { type Batch, Batcher } from '../../../src/batching/batcher.js';
 import type { ConsumedRecord } from '../../../src/types.js';
 
@@ -121,5 +122,34 @@ describe('Batcher', () => {
     const ids = [0, 1, 2, 3].map((o) => b.add('t:0', 1, record(0, o), 0)!.id);
     expect(new Set(ids).size).toBe(4);
     expect([...ids].sort((x, y) => x - y)).toEqual(ids);
+  });
+
+  it('with a sizer, cuts a lane at the sizer limit and reports how each batch was cut', () => {
+    const sizer = new BatchSizer({ targetMs: 5, maxRecords: 100, initialRecords: 2 });
+    // A cheap cost is known, so the limit may grow up to maxRecords.
+    sizer.observe('t:0', 1, 0.001);
+    const b = new Batcher({ maxRecords: 100, maxBytes: 1_000_000, lingerMs: 10 }, sizer);
+    expect(b.add('t:0', 1, record(0, 0), 0)).toBeNull();
+    expect(offsets(b.add('t:0', 1, record(0, 1), 0))).toEqual([0, 1]);
+    // Filled: the limit doubled.
+    expect(sizer.limit('t:0')).toBe(4);
+    for (let o = 2; o < 5; o++) expect(b.add('t:0', 1, record(0, o), 0)).toBeNull();
+    expect(offsets(b.add('t:0', 1, record(0, 5), 0))).toEqual([2, 3, 4, 5]);
+    expect(sizer.limit('t:0')).toBe(8);
+    // Cut by linger with 1 record while the pool is busy: kept; with an idle thread: halved.
+    b.add('t:0', 1, record(0, 6), 20);
+    expect(offsets(b.takeDue(30, true)[0]!)).toEqual([6]);
+    expect(sizer.limit('t:0')).toBe(8);
+    b.add('t:0', 1, record(0, 7), 40);
+    expect(offsets(b.takeDue(50)[0]!)).toEqual([7]);
+    expect(sizer.limit('t:0')).toBe(4);
+    // batchMaxRecords stays the upper bound whatever the sizer says.
+    const capped = new Batcher(
+      { maxRecords: 3, maxBytes: 1_000_000, lingerMs: 10 },
+      new BatchSizer({ targetMs: 5, maxRecords: 1000 }),
+    );
+    capped.add('t:0', 1, record(0, 0), 0);
+    capped.add('t:0', 1, record(0, 1), 0);
+    expect(offsets(capped.add('t:0', 1, record(0, 2), 0))).toEqual([0, 1, 2]);
   });
 });
