@@ -7,6 +7,7 @@
  *
  * The main thread only does I/O and bookkeeping; user code runs in the pool's worker threads.
  */
+import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { basename } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -25,7 +26,8 @@ import { createMetrics, type Metrics } from './observability/metrics.js';
 import { laneOf } from './ordering/key-lanes.js';
 import { PartitionState } from './ordering/partition-state.js';
 import { Reorderer, type Slot } from './ordering/reorderer.js';
-import { type DeliveryGroup, type OutboundMessage, Sink } from './sink/sink.js';
+import { type DeliveryGroup, type OutboundMessage, Sink, settleFailed } from './sink/sink.js';
+import { type CommitOffset, kafkaTransactionalClient, TransactionCoordinator } from './sink/transactions.js';
 import { Source, type TopicPartition } from './source/source.js';
 import { type ConsumedRecord, type PartitionId, partitionId } from './types.js';
 
@@ -84,6 +86,8 @@ interface Connected {
   pool: WorkerPool;
   sink: Sink;
   source: Source;
+  /** Exactly-once only. */
+  transactions?: TransactionCoordinator;
 }
 
 const CONNECT_TIMEOUT_MS = 15_000;
@@ -130,6 +134,11 @@ export class Engine extends EventEmitter {
   private workerBusyMs = 0;
   private utilizationAt = performance.now();
   private readonly lastFlowLogAt: Partial<Record<'pause' | 'resume', number>> = {};
+  /**
+   * Exactly-once, between an abort and the end of its seek: partitions whose consumed records
+   * are dropped, and the offset each is re-read from (-1: take the first dropped offset).
+   */
+  private readonly rewindTargets = new Map<PartitionId, number>();
 
   constructor(config: TurbineConfig, options: EngineOptions = {}) {
     super();
@@ -197,7 +206,12 @@ export class Engine extends EventEmitter {
     try {
       await pool.probe();
       await this.prepareTopics();
+      const exactlyOnce = c.guarantee === 'exactly-once';
       const sink = new Sink({
+        // Unique per engine instance: with KIP-447 fencing comes from the consumer group metadata
+        // sent with the offsets, not from a transactional.id tied to partitions.
+        transactionalId: exactlyOnce ? `turbine-${c.group}-${randomUUID().slice(0, 8)}` : undefined,
+        onTransactionError: (error) => this.parts?.transactions?.fail(error),
         brokers: c.brokers,
         clientId: c.clientId,
         kafka: c.kafka,
@@ -217,6 +231,7 @@ export class Engine extends EventEmitter {
         topic: c.input,
         clientId: c.clientId,
         startFrom: c.startFrom,
+        readCommitted: exactlyOnce,
         kafka: c.kafka,
         logger: this.logger,
         onStats: (json) => recordStats(this.metrics, json, 'consumer'),
@@ -233,6 +248,10 @@ export class Engine extends EventEmitter {
       this.applyFlow();
       await sink.connect(CONNECT_TIMEOUT_MS);
       await source.connect(CONNECT_TIMEOUT_MS);
+      if (exactlyOnce) {
+        this.parts.transactions = this.createTransactions(sink, source);
+        await this.parts.transactions.start();
+      }
       source.start({
         onAssign: (tps) => this.onAssign(tps),
         onRevoke: (tps) => void this.onRevoke(tps),
@@ -246,7 +265,10 @@ export class Engine extends EventEmitter {
       await pool.destroy().catch(() => undefined);
       throw error;
     }
-    this.commitTimer = setInterval(() => this.commitAcknowledged(), c.commitIntervalMs);
+    const transactions = this.parts?.transactions;
+    this.commitTimer = transactions
+      ? setInterval(() => transactions.tick(), c.transactionIntervalMs)
+      : setInterval(() => this.commitAcknowledged(), c.commitIntervalMs);
     this.gaugeTimer = setInterval(() => this.updateGauges(), 1000);
     this.state = 'running';
     this.logger.info(
@@ -256,6 +278,7 @@ export class Engine extends EventEmitter {
         group: c.group,
         poolSize: c.poolSize,
         ordering: c.ordering,
+        guarantee: c.guarantee,
         worker: c.worker,
       },
       'engine started',
@@ -354,7 +377,10 @@ export class Engine extends EventEmitter {
         'revoked partitions did not drain in time; committing what is acknowledged (the rest is reprocessed)',
       );
     }
-    this.commitSync(ids);
+    // Exactly-once: commit the open transaction now, so no output of these partitions commits
+    // later without its offsets (or is aborted with them).
+    if (this.parts?.transactions) await this.parts.transactions.commitNow();
+    else this.commitSync(ids);
     for (const tp of tps) {
       const id = partitionId(tp.topic, tp.partition);
       this.partitions.delete(id);
@@ -380,6 +406,11 @@ export class Engine extends EventEmitter {
       const state = this.partitions.get(id);
       // Not ours (any more): the owner re-reads it from the committed offset.
       if (!state || this.revoking.has(id)) continue;
+      if (this.rewindTargets.size > 0 && this.rewindTargets.has(id)) {
+        // Fetched before the seek: dropped, but the first one tells where to re-read from.
+        if (this.rewindTargets.get(id)! < 0) this.rewindTargets.set(id, m.offset);
+        continue;
+      }
       // librdkafka never re-delivers below its position, but a replay must not be tracked twice.
       if (m.offset <= state.lastOffset) continue;
       const key = m.key === undefined || m.key === null ? null : typeof m.key === 'string' ? Buffer.from(m.key) : m.key;
@@ -482,7 +513,7 @@ export class Engine extends EventEmitter {
       return;
     }
     const c = this.config;
-    const group: DeliveryGroup = { remaining: 0, onAcked: () => this.finish(batch, true) };
+    const group: DeliveryGroup = { remaining: 0, onAcked: () => this.finish(batch, group.failed !== true) };
     const messages: OutboundMessage[] = [];
     const lineage = c.lineageHeaders;
     const partitionText = String(batch.partition);
@@ -558,7 +589,9 @@ export class Engine extends EventEmitter {
       return;
     }
     group.remaining = messages.length;
-    this.parts!.sink.send(messages);
+    const parts = this.parts!;
+    if (parts.transactions) parts.transactions.send(messages);
+    else parts.sink.send(messages);
   }
 
   /** Keyless outputs keep their input partition (mod the output's count), so order stays observable. */
@@ -688,6 +721,76 @@ export class Engine extends EventEmitter {
     }
   }
 
+  // ---- exactly-once ----
+
+  private createTransactions(sink: Sink, source: Source): TransactionCoordinator {
+    return new TransactionCoordinator({
+      client: kafkaTransactionalClient(
+        () => sink.client,
+        source.client,
+        () => sink.replaceProducer(CONNECT_TIMEOUT_MS),
+      ),
+      logger: this.logger,
+      metrics: {
+        committed: (ms) => {
+          this.metrics.transactionsCommitted.inc();
+          this.metrics.transactionDuration.observe(ms / 1000);
+        },
+        aborted: (reason) => this.metrics.transactionsAborted.inc({ reason }),
+      },
+      hooks: {
+        produce: (messages) => sink.send(messages),
+        unacknowledged: () => sink.inFlight,
+        pendingOffsets: () => this.pendingOffsets(),
+        committed: (offsets) => this.markTransactionCommitted(offsets),
+        invalidate: () => this.invalidateInFlight(),
+        discard: (messages) => settleFailed(messages),
+        rewind: () => this.rewindToCommitted(sink, source),
+      },
+    });
+  }
+
+  private markTransactionCommitted(offsets: CommitOffset[]): void {
+    for (const o of offsets) this.partitions.get(partitionId(o.topic, o.partition))?.markCommitted(o.offset);
+    if (offsets.length === 0) return;
+    this.metrics.commits.inc();
+    this.emit('committed', offsets);
+  }
+
+  /**
+   * An abort was decided: every owned partition gets a new epoch (results of the old one are
+   * dropped when they return), batches not yet dispatched are dropped, and consumed records are
+   * ignored until the partition is sought back to its rewind offset.
+   */
+  private invalidateInFlight(): void {
+    for (const [id, s] of this.partitions) {
+      this.rewindTargets.set(id, s.rewindOffset);
+      this.partitions.set(id, new PartitionState(s.topic, s.partition, ++this.epochCounter, s.committed));
+    }
+    for (const batch of this.batcher.takeAll()) this.finish(batch, false);
+    this.reorderer.dropLanes(
+      () => true,
+      (slot) => this.finish(slot.item, false),
+    );
+  }
+
+  private async rewindToCommitted(sink: Sink, source: Source): Promise<void> {
+    sink.failOutstanding();
+    const positions: Array<TopicPartition & { offset: number }> = [];
+    // Positions are read after the consume() call in flight returned: records it dropped may
+    // set the target of a partition that had consumed nothing before.
+    await source.rewind(() => {
+      for (const [id, target] of this.rewindTargets) {
+        const s = this.partitions.get(id);
+        if (s && target >= 0) positions.push({ topic: s.topic, partition: s.partition, offset: target });
+      }
+      return positions;
+    });
+    // Only once every seek succeeded: a failed rewind is retried with the same targets.
+    this.rewindTargets.clear();
+    this.logger.info({ partitions: positions.map((p) => `${p.partition}@${p.offset}`) }, 'partitions rewound');
+  }
+
   private recordCommitLatency(ms: number, partitions?: number): void {
     this.metrics.commitLatency.observe(ms / 1000);
     if (ms > SLOW_COMMIT_MS) this.logger.warn({ ms: Math.round(ms), partitions }, 'slow offset commit');
@@ -812,7 +915,8 @@ export class Engine extends EventEmitter {
       Math.max(0, deadline - Date.now()),
     );
     await parts.sink.flush(Math.max(1000, deadline - Date.now()));
-    this.commitSync();
+    if (parts.transactions) await parts.transactions.close(true);
+    else this.commitSync();
     if (this.commitTimer) clearInterval(this.commitTimer);
     if (this.gaugeTimer) clearInterval(this.gaugeTimer);
     await parts.source.disconnect();

@@ -24,6 +24,13 @@ const schema = z.strictObject(shape).superRefine((c, ctx) => {
       path: ['outputSchema'],
       message: 'is required when outputFormat is avro (an .avsc file)',
     });
+  if (c.guarantee === 'exactly-once' && c.ordering !== 'partition')
+    ctx.addIssue({
+      code: 'custom',
+      path: ['ordering'],
+      message:
+        'must be partition with guarantee exactly-once (in key and unordered modes outputs beyond a gap would commit without their input offsets)',
+    });
   if (c.input === c.output)
     ctx.addIssue({
       code: 'custom',

@@ -10,7 +10,10 @@ import type { Logger } from '../observability/logger.js';
 
 export interface DeliveryGroup {
   remaining: number;
+  /** Called once every message of the group is settled: acknowledged, or failed if `failed` is set. */
   onAcked: () => void;
+  /** Exactly-once: some message of the group failed or was discarded (its transaction aborts). */
+  failed?: boolean;
 }
 
 export interface OutboundMessage {
@@ -36,6 +39,13 @@ export interface SinkOptions {
   onAcked?: (topic: string, count: number) => void;
   /** librdkafka statistics JSON, every statistics.interval.ms. */
   onStats?: (json: string) => void;
+  /**
+   * Exactly-once: the producer's transactional.id. Failed deliveries are then not produced
+   * again (the transaction aborts instead): they settle their group as failed and are reported
+   * to onTransactionError.
+   */
+  transactionalId?: string;
+  onTransactionError?: (error: unknown) => void;
 }
 
 const ERR_QUEUE_FULL = -184;
@@ -62,8 +72,20 @@ export function producerConfig(
   } as Kafka.ProducerGlobalConfig;
 }
 
+/** Counts a message of a group as settled without acknowledgement (exactly-once: dropped with its transaction). */
+export function settleFailed(messages: Iterable<OutboundMessage>): void {
+  for (const m of messages) {
+    const group = m.group;
+    group.failed = true;
+    group.remaining--;
+    if (group.remaining === 0) group.onAcked();
+  }
+}
+
 export class Sink {
-  private readonly producer: Kafka.Producer;
+  private producer: Kafka.Producer;
+  /** Exactly-once only: messages produced and not yet settled, so an abandoned producer's can be failed. */
+  private readonly outstanding: Set<OutboundMessage> | undefined;
   private readonly options: SinkOptions;
   private readonly parked: OutboundMessage[] = [];
   private parkedHead = 0;
@@ -73,10 +95,49 @@ export class Sink {
 
   constructor(options: SinkOptions) {
     this.options = options;
-    this.producer = new Kafka.Producer(producerConfig(options));
-    this.producer.on('delivery-report', (err, report) => this.onDelivery(err, report));
-    this.producer.on('event.error', (err) => options.logger.warn({ err: errorMessage(err) }, 'producer error'));
-    this.producer.on('event.stats', (event: { message: string }) => options.onStats?.(event.message));
+    this.outstanding = options.transactionalId === undefined ? undefined : new Set();
+    this.producer = this.createProducer();
+  }
+
+  private createProducer(): Kafka.Producer {
+    const options = this.options;
+    const config = producerConfig(options);
+    if (options.transactionalId !== undefined) {
+      (config as Record<string, unknown>)['transactional.id'] = options.transactionalId;
+    }
+    const producer = new Kafka.Producer(config);
+    producer.on('delivery-report', (err, report) => this.onDelivery(err, report));
+    producer.on('event.error', (err) => options.logger.warn({ err: errorMessage(err) }, 'producer error'));
+    producer.on('event.stats', (event: { message: string }) => options.onStats?.(event.message));
+    return producer;
+  }
+
+  /** The current producer (exactly-once drives its transactional calls). */
+  get client(): Kafka.Producer {
+    return this.producer;
+  }
+
+  /**
+   * Exactly-once, after a fatal error: a new producer with the same transactional.id (its
+   * initTransactions fences the old one). Messages of the old producer settle as failed.
+   */
+  async replaceProducer(timeoutMs: number): Promise<void> {
+    const old = this.producer;
+    this.producer = this.createProducer();
+    this.failOutstanding();
+    await new Promise<void>((resolve) => old.disconnect(2000, () => resolve()));
+    await this.connect(timeoutMs);
+  }
+
+  /** Exactly-once, after an abort: settles every message still parked or unacknowledged as failed. */
+  failOutstanding(): void {
+    if (!this.outstanding) return;
+    const left = [...this.outstanding];
+    this.outstanding.clear();
+    this.parked.length = 0;
+    this.parkedHead = 0;
+    this.pendingAcks -= left.length;
+    settleFailed(left);
   }
 
   connect(timeoutMs: number): Promise<void> {
@@ -108,6 +169,7 @@ export class Sink {
 
   send(messages: OutboundMessage[]): void {
     this.pendingAcks += messages.length;
+    if (this.outstanding) for (const m of messages) this.outstanding.add(m);
     for (const m of messages) this.submit(m);
   }
 
@@ -129,6 +191,10 @@ export class Sink {
       return true;
     } catch (error) {
       if ((error as { code?: number }).code === ERR_QUEUE_FULL) return false;
+      if (this.outstanding) {
+        this.failTransactional(m, error);
+        return true;
+      }
       // Anything else (unknown topic name format, message too large...) is retried with backoff.
       this.retryLater(m, error);
       return true;
@@ -164,8 +230,10 @@ export class Sink {
   private onDelivery(err: Kafka.LibrdKafkaError | null, report: Kafka.DeliveryReport): void {
     const m = report.opaque as OutboundMessage | undefined;
     if (!m) return;
+    if (this.outstanding && !this.outstanding.delete(m)) return; // settled already (abandoned producer)
     if (err) {
-      this.retryLater(m, err);
+      if (this.outstanding) this.failTransactional(m, err, true);
+      else this.retryLater(m, err);
       return;
     }
     this.pendingAcks--;
@@ -173,6 +241,15 @@ export class Sink {
     const group = m.group;
     group.remaining--;
     if (group.remaining === 0) group.onAcked();
+  }
+
+  /** A transactional delivery failed: no retry, its transaction aborts (the coordinator decides). */
+  private failTransactional(m: OutboundMessage, error: unknown, removed = false): void {
+    if (!removed) this.outstanding?.delete(m);
+    this.pendingAcks--;
+    this.options.onDeliveryError?.(m.topic, error);
+    this.options.onTransactionError?.(error);
+    settleFailed([m]);
   }
 
   /** Waits until librdkafka's queue is empty or the timeout passes. */
