@@ -139,6 +139,7 @@ export class Engine extends EventEmitter {
    * are dropped, and the offset each is re-read from (-1: take the first dropped offset).
    */
   private readonly rewindTargets = new Map<PartitionId, number>();
+  private txnId: string | undefined;
 
   constructor(config: TurbineConfig, options: EngineOptions = {}) {
     super();
@@ -178,6 +179,11 @@ export class Engine extends EventEmitter {
     return this.joined;
   }
 
+  /** Exactly-once: this instance's transactional.id (set at start), else undefined. */
+  get transactionalId(): string | undefined {
+    return this.txnId;
+  }
+
   /** Loads the worker, checks the topics, connects, and starts consuming. */
   async start(): Promise<void> {
     if (this.state !== 'created')
@@ -207,10 +213,11 @@ export class Engine extends EventEmitter {
       await pool.probe();
       await this.prepareTopics();
       const exactlyOnce = c.guarantee === 'exactly-once';
+      // Unique per engine instance: with KIP-447 fencing comes from the consumer group metadata
+      // sent with the offsets, not from a transactional.id tied to partitions.
+      if (exactlyOnce) this.txnId = `turbine-${c.group}-${randomUUID().slice(0, 8)}`;
       const sink = new Sink({
-        // Unique per engine instance: with KIP-447 fencing comes from the consumer group metadata
-        // sent with the offsets, not from a transactional.id tied to partitions.
-        transactionalId: exactlyOnce ? `turbine-${c.group}-${randomUUID().slice(0, 8)}` : undefined,
+        transactionalId: this.txnId,
         onTransactionError: (error) => this.parts?.transactions?.fail(error),
         brokers: c.brokers,
         clientId: c.clientId,
@@ -279,6 +286,7 @@ export class Engine extends EventEmitter {
         poolSize: c.poolSize,
         ordering: c.ordering,
         guarantee: c.guarantee,
+        transactionalId: this.txnId,
         worker: c.worker,
       },
       'engine started',
@@ -750,6 +758,22 @@ export class Engine extends EventEmitter {
     });
   }
 
+  /** Commits the last transaction, bounded by the shutdown deadline (a recovery may be stuck on a broker). */
+  private async closeTransactions(transactions: TransactionCoordinator, deadline: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), Math.max(1000, deadline - Date.now()));
+    });
+    const outcome = await Promise.race([transactions.close(true), timedOut]);
+    clearTimeout(timer);
+    if (outcome !== true) {
+      this.logger.warn(
+        { outcome: outcome === 'timeout' ? 'deadline passed' : 'aborted' },
+        'last transaction not committed; its records are read again by the next owner',
+      );
+    }
+  }
+
   private markTransactionCommitted(offsets: CommitOffset[]): void {
     for (const o of offsets) this.partitions.get(partitionId(o.topic, o.partition))?.markCommitted(o.offset);
     if (offsets.length === 0) return;
@@ -915,7 +939,7 @@ export class Engine extends EventEmitter {
       Math.max(0, deadline - Date.now()),
     );
     await parts.sink.flush(Math.max(1000, deadline - Date.now()));
-    if (parts.transactions) await parts.transactions.close(true);
+    if (parts.transactions) await this.closeTransactions(parts.transactions, deadline);
     else this.commitSync();
     if (this.commitTimer) clearInterval(this.commitTimer);
     if (this.gaugeTimer) clearInterval(this.gaugeTimer);

@@ -187,10 +187,14 @@ export class TransactionCoordinator {
    * transactional producer). Purge errors are consequences of an abort and are ignored.
    */
   fail(error: unknown): void {
-    const code = (error as TxnErrorFlags | undefined)?.code;
-    if (code === ERR_PURGE_QUEUE || code === ERR_PURGE_INFLIGHT) return;
+    const e = (error ?? {}) as TxnErrorFlags;
+    if (e.code === ERR_PURGE_QUEUE || e.code === ERR_PURGE_INFLIGHT || PURGED.test(errorMessage(error))) return;
     if (this.stateValue === 'closed') return;
-    this.requestAbort(classifyTransactionError(error) === 'fatal' ? 'fatal' : 'abortable', error);
+    // node-rdkafka 3.6 gives delivery-report errors a message only (no code, no flags). A failed
+    // delivery makes the transaction abortable; if the producer is in fact fatal, the abort
+    // fails and recovery escalates to replacing it.
+    const fatal = e.isFatal === true || (typeof e.code === 'number' && FATAL_CODES.has(e.code));
+    this.requestAbort(fatal ? 'fatal' : 'abortable', error);
   }
 
   /** Commits the last transaction (commit true) or aborts it, then refuses further outputs. */
@@ -366,6 +370,8 @@ export class TransactionCoordinator {
 /** librdkafka ERR__PURGE_QUEUE / ERR__PURGE_INFLIGHT: messages purged by an abort. */
 const ERR_PURGE_QUEUE = -152;
 const ERR_PURGE_INFLIGHT = -151;
+/** Delivery reports of purged messages carry only librdkafka's message text. */
+const PURGED = /purged in (queue|flight)/i;
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));

@@ -217,7 +217,18 @@ describe('TransactionCoordinator', () => {
     await coordinator.start();
     coordinator.fail({ code: -152, message: 'Local: Purged in queue' });
     coordinator.fail({ code: -151, message: 'Local: Purged in flight' });
+    // Delivery reports carry the text only.
+    coordinator.fail(new Error('purged in queue'));
     expect(engine.invalidations).toBe(0);
+  });
+
+  it('a delivery error without flags (node-rdkafka delivery reports) aborts rather than replacing the producer', async () => {
+    const { client, coordinator, aborted } = setup();
+    await coordinator.start();
+    coordinator.fail(new Error('Broker: Message size too large'));
+    await coordinator.commitNow();
+    expect(client.calls).toEqual(['init', 'begin', 'abort', 'begin']);
+    expect(aborted).toEqual(['abortable']);
   });
 
   it('a fatal error (fenced) replaces the producer, inits again and rewinds', async () => {
