@@ -140,6 +140,12 @@ export class Engine extends EventEmitter {
    */
   private readonly rewindTargets = new Map<PartitionId, number>();
   private txnId: string | undefined;
+  /**
+   * Exactly-once: revoked partitions whose last transaction is being committed. Results that
+   * complete from now on are dropped: produced after that commit, they would commit later
+   * without their offsets, and the next owner would produce them again.
+   */
+  private readonly sealed = new Set<PartitionId>();
 
   constructor(config: TurbineConfig, options: EngineOptions = {}) {
     super();
@@ -387,12 +393,15 @@ export class Engine extends EventEmitter {
     }
     // Exactly-once: commit the open transaction now, so no output of these partitions commits
     // later without its offsets (or is aborted with them).
-    if (this.parts?.transactions) await this.parts.transactions.commitNow();
-    else this.commitSync(ids);
+    if (this.parts?.transactions) {
+      for (const id of ids) this.sealed.add(id);
+      await this.parts.transactions.commitNow();
+    } else this.commitSync(ids);
     for (const tp of tps) {
       const id = partitionId(tp.topic, tp.partition);
       this.partitions.delete(id);
       this.revoking.delete(id);
+      this.sealed.delete(id);
       this.paused.delete(id);
       // Another instance reports this partition's lag from now on.
       this.metrics.consumerLag.remove({ topic: tp.topic, partition: String(tp.partition) });
@@ -515,8 +524,12 @@ export class Engine extends EventEmitter {
   }
 
   private emitOutputs(batch: Batch, outcome: BatchOutcome): void {
-    if (!this.isCurrent(batch)) {
-      // An older assignment epoch: its partition moved; never produce or commit for it.
+    if (
+      !this.isCurrent(batch) ||
+      (this.sealed.size > 0 && this.sealed.has(partitionId(batch.topic, batch.partition)))
+    ) {
+      // An older assignment epoch (its partition moved), or a revoked partition whose last
+      // transaction is committing: never produce or commit for it.
       this.finish(batch, false);
       return;
     }
