@@ -17,6 +17,11 @@ interface GuaranteeRow extends Row {
   guarantee: string;
   /** records/s of every round, sorted. */
   samples?: number[];
+  /**
+   * CPU seconds of this process (main and worker threads) over the run, filling the topic
+   * included: less sensitive than records/s to other load on a shared machine.
+   */
+  cpuSeconds: number;
 }
 
 async function main(): Promise<void> {
@@ -49,7 +54,10 @@ async function main(): Promise<void> {
     const samples = new Map<string, GuaranteeRow[]>();
     for (let round = 0; round < rounds; round++) {
       for (const [guarantee, flags] of runs) {
-        const row = { ...(await runOnce(w, pool, records, flags)), guarantee };
+        const before = process.cpuUsage();
+        const run = await runOnce(w, pool, records, flags);
+        const used = process.cpuUsage(before);
+        const row = { ...run, guarantee, cpuSeconds: Number(((used.user + used.system) / 1e6).toFixed(1)) };
         samples.set(guarantee, [...(samples.get(guarantee) ?? []), row]);
         process.stdout.write(`${JSON.stringify({ ...row, round })}\n`);
       }
@@ -57,7 +65,14 @@ async function main(): Promise<void> {
     for (const [guarantee] of runs) {
       const sorted = [...(samples.get(guarantee) ?? [])].sort((a, b) => a.perSec - b.perSec);
       const median = sorted[Math.floor(sorted.length / 2)];
-      if (median) rows.push({ ...median, samples: sorted.map((r) => r.perSec) });
+      const cpu = [...(samples.get(guarantee) ?? [])].map((r) => r.cpuSeconds).sort((a, b) => a - b);
+      if (median) {
+        rows.push({
+          ...median,
+          samples: sorted.map((r) => r.perSec),
+          cpuSeconds: cpu[Math.floor(cpu.length / 2)] ?? median.cpuSeconds,
+        });
+      }
     }
   }
   const lines = [
@@ -69,13 +84,15 @@ async function main(): Promise<void> {
     '',
     `Each run drains a fresh 6-partition topic of ${records.toLocaleString('en-US')} JSON records of 100 bytes with ${pool} worker threads (default batch and flow settings). ${rounds} rounds alternate the guarantees; the row shows the median run and every round's figure.`,
     '',
-    '| W (µs/record) | guarantee | records/s (median) | vs at-least-once | rounds (records/s) | peak RSS (MiB) |',
-    '|---|---|---|---|---|---|',
+    'CPU s is the median CPU time of the benchmark process (engine main thread, worker threads, and the load generator filling the topic) per run.',
+    '',
+    '| W (µs/record) | guarantee | records/s (median) | vs at-least-once | rounds (records/s) | CPU s (median) | peak RSS (MiB) |',
+    '|---|---|---|---|---|---|---|',
     ...rows.map((r) => {
       const base = rows.find((b) => b.w === r.w && b.guarantee === 'at-least-once');
       const ratio = base ? (r.perSec / base.perSec).toFixed(2) : '–';
       const all = (r.samples ?? [r.perSec]).map((v) => v.toLocaleString('en-US')).join(', ');
-      return `| ${r.w} | ${r.guarantee} | ${r.perSec.toLocaleString('en-US')} | ${ratio}× | ${all} | ${r.peakRssMb} |`;
+      return `| ${r.w} | ${r.guarantee} | ${r.perSec.toLocaleString('en-US')} | ${ratio}× | ${all} | ${r.cpuSeconds} | ${r.peakRssMb} |`;
     }),
     '',
   ];

@@ -406,7 +406,10 @@ export class Engine extends EventEmitter {
       // Another instance reports this partition's lag from now on.
       this.metrics.consumerLag.remove({ topic: tp.topic, partition: String(tp.partition) });
     }
-    this.reorderer.dropLanes((lane) => ids.some((id) => lane === id || lane.startsWith(`${id}#`)));
+    this.reorderer.dropLanes(
+      (lane) => ids.some((id) => lane === id || lane.startsWith(`${id}#`)),
+      (slot) => this.finish(slot.item, false),
+    );
     this.parts?.source.releaseRevoked(tps);
     this.metrics.assignedPartitions.set(this.partitions.size);
     this.logger.info({ partitions: tps.map((t) => t.partition), topic: tps[0]?.topic, drained }, 'partitions revoked');
