@@ -82,7 +82,7 @@ async function main(): Promise<void> {
     '',
     ...Object.entries(env).map(([k, v]) => `- ${k}: ${v}`),
     '',
-    `Each run drains a fresh 6-partition topic of ${records.toLocaleString('en-US')} JSON records of 100 bytes with ${pool} worker threads (default batch and flow settings). ${rounds} rounds alternate the guarantees; the row shows the median run and every round's figure.`,
+    `Each run drains a fresh 6-partition topic of ${records.toLocaleString('en-US')} JSON records of 100 bytes with ${pool} worker threads (default batch and flow settings). ${rounds} rounds alternate the guarantees; the row shows the median run (the upper middle one for an even count) and every round's figure.`,
     '',
     'CPU s is the median CPU time of the benchmark process (engine main thread, worker threads, and the load generator filling the topic) per run.',
     '',
