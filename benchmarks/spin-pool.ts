@@ -13,7 +13,7 @@ import { Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { deleteTopics } from '../src/admin/topics.js';
 import { runLoadgen } from '../src/cli/loadgen.js';
-import { loadConfig } from '../src/config/load.js';
+import { loadConfig, type RawConfig } from '../src/config/load.js';
 import { Engine } from '../src/engine.js';
 import { createLogger } from '../src/observability/logger.js';
 import { runBareLoop } from './peers/bare-loop.js';
@@ -21,7 +21,7 @@ import { runBareLoop } from './peers/bare-loop.js';
 const ROOT = join(__dirname, '..', '..');
 const BROKERS = process.env.TURBINE_BENCH_BROKERS ?? '127.0.0.1:9092';
 
-interface Row {
+export interface Row {
   system: string;
   w: number;
   pool: number;
@@ -39,7 +39,8 @@ const quiet = () =>
     },
   });
 
-async function runOnce(w: number, pool: number, records: number): Promise<Row> {
+/** Fills a fresh topic and times one engine draining it; `flags` override the engine's options. */
+export async function runOnce(w: number, pool: number, records: number, flags: RawConfig = {}): Promise<Row> {
   const id = `bench-spin-${w}-${pool}-${Date.now()}`;
   const input = `${id}-in`;
   const output = `${id}-out`;
@@ -57,6 +58,7 @@ async function runOnce(w: number, pool: number, records: number): Promise<Row> {
       poolSize: pool,
       metricsPort: 0,
       logLevel: 'warn',
+      ...flags,
     },
   });
   const engine = new Engine(config, { logger: createLogger('warn'), workerEnv: { SPIN_US: String(w) } });
@@ -112,7 +114,7 @@ async function runBare(w: number, records: number): Promise<Row> {
   };
 }
 
-function environment(): Record<string, string> {
+export function environment(): Record<string, string> {
   const sha = (() => {
     try {
       return execSync('git rev-parse --short HEAD', { cwd: ROOT }).toString().trim();
@@ -178,7 +180,9 @@ async function main(): Promise<void> {
   process.exit(0);
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(`${String(error)}\n`);
-  process.exit(1);
-});
+if (require.main === module) {
+  main().catch((error: unknown) => {
+    process.stderr.write(`${String(error)}\n`);
+    process.exit(1);
+  });
+}

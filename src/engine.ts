@@ -7,6 +7,7 @@
  *
  * The main thread only does I/O and bookkeeping; user code runs in the pool's worker threads.
  */
+import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { basename } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -29,7 +30,8 @@ import { laneOf } from './ordering/key-lanes.js';
 import { KeyParking, keyId, type ParkingEntry } from './ordering/key-parking.js';
 import { PartitionState } from './ordering/partition-state.js';
 import { Reorderer, type Slot } from './ordering/reorderer.js';
-import { type DeliveryGroup, type OutboundMessage, type ProducerFactory, Sink } from './sink/sink.js';
+import { type DeliveryGroup, type OutboundMessage, type ProducerFactory, Sink, settleFailed } from './sink/sink.js';
+import { type CommitOffset, kafkaTransactionalClient, TransactionCoordinator } from './sink/transactions.js';
 import { Source, type TopicPartition } from './source/source.js';
 import { type ConsumedRecord, type PartitionId, partitionId } from './types.js';
 
@@ -104,6 +106,8 @@ interface Connected {
   pool: WorkerPool;
   sink: Sink;
   source: Source;
+  /** Exactly-once only. */
+  transactions?: TransactionCoordinator;
 }
 
 const CONNECT_TIMEOUT_MS = 15_000;
@@ -163,6 +167,18 @@ export class Engine extends EventEmitter {
   private readonly lastFlowLogAt: Partial<Record<'pause' | 'resume', number>> = {};
   /** recordsProduced children by topic: acknowledgements arrive one by one, so skip the label hashing. */
   private readonly producedCounters = new Map<string, ReturnType<Metrics['recordsProduced']['labels']>>();
+  /**
+   * Exactly-once, between an abort and the end of its seek: partitions whose consumed records
+   * are dropped, and the offset each is re-read from (-1: take the first dropped offset).
+   */
+  private readonly rewindTargets = new Map<PartitionId, number>();
+  private txnId: string | undefined;
+  /**
+   * Exactly-once: revoked partitions whose last transaction is being committed. Results that
+   * complete from now on are dropped: produced after that commit, they would commit later
+   * without their offsets, and the next owner would produce them again.
+   */
+  private readonly sealed = new Set<PartitionId>();
 
   constructor(config: TurbineConfig, options: EngineOptions = {}) {
     super();
@@ -210,6 +226,11 @@ export class Engine extends EventEmitter {
     return this.joined;
   }
 
+  /** Exactly-once: this instance's transactional.id (set at start), else undefined. */
+  get transactionalId(): string | undefined {
+    return this.txnId;
+  }
+
   /** Loads the worker, checks the topics, connects, and starts consuming. */
   async start(): Promise<void> {
     if (this.state !== 'created')
@@ -238,7 +259,13 @@ export class Engine extends EventEmitter {
     try {
       await pool.probe();
       await this.prepareTopics();
+      const exactlyOnce = c.guarantee === 'exactly-once';
+      // Unique per engine instance: with KIP-447 fencing comes from the consumer group metadata
+      // sent with the offsets, not from a transactional.id tied to partitions.
+      if (exactlyOnce) this.txnId = `turbine-${c.group}-${randomUUID().slice(0, 8)}`;
       const sink = new Sink({
+        transactionalId: this.txnId,
+        onTransactionError: (error) => this.parts?.transactions?.fail(error),
         brokers: c.brokers,
         clientId: c.clientId,
         kafka: c.kafka,
@@ -261,6 +288,7 @@ export class Engine extends EventEmitter {
         topic: c.input,
         clientId: c.clientId,
         startFrom: c.startFrom,
+        readCommitted: exactlyOnce,
         kafka: c.kafka,
         logger: this.logger,
         onStats: (json) => recordStats(this.metrics, json, 'consumer'),
@@ -278,6 +306,10 @@ export class Engine extends EventEmitter {
       this.applyFlow();
       await sink.connect(CONNECT_TIMEOUT_MS);
       await source.connect(CONNECT_TIMEOUT_MS);
+      if (exactlyOnce) {
+        this.parts.transactions = this.createTransactions(sink, source);
+        await this.parts.transactions.start();
+      }
       source.start({
         onAssign: (tps) => this.onAssign(tps),
         onRevoke: (tps) => void this.onRevoke(tps),
@@ -291,7 +323,10 @@ export class Engine extends EventEmitter {
       await pool.destroy().catch(() => undefined);
       throw error;
     }
-    this.commitTimer = setInterval(() => this.commitAcknowledged(), c.commitIntervalMs);
+    const transactions = this.parts?.transactions;
+    this.commitTimer = transactions
+      ? setInterval(() => transactions.tick(), c.transactionIntervalMs)
+      : setInterval(() => this.commitAcknowledged(), c.commitIntervalMs);
     this.gaugeTimer = setInterval(() => this.updateGauges(), 1000);
     this.state = 'running';
     this.logger.info(
@@ -301,6 +336,8 @@ export class Engine extends EventEmitter {
         group: c.group,
         poolSize: c.poolSize,
         ordering: c.ordering,
+        guarantee: c.guarantee,
+        transactionalId: this.txnId,
         worker: c.worker,
       },
       'engine started',
@@ -399,11 +436,17 @@ export class Engine extends EventEmitter {
         'revoked partitions did not drain in time; committing what is acknowledged (the rest is reprocessed)',
       );
     }
-    this.commitSync(ids);
+    // Exactly-once: commit the open transaction now, so no output of these partitions commits
+    // later without its offsets (or is aborted with them).
+    if (this.parts?.transactions) {
+      for (const id of ids) this.sealed.add(id);
+      await this.parts.transactions.commitNow();
+    } else this.commitSync(ids);
     for (const tp of tps) {
       const id = partitionId(tp.topic, tp.partition);
       this.partitions.delete(id);
       this.revoking.delete(id);
+      this.sealed.delete(id);
       this.paused.delete(id);
       // Another instance reports this partition's lag from now on.
       this.metrics.consumerLag.remove({ topic: tp.topic, partition: String(tp.partition) });
@@ -429,6 +472,11 @@ export class Engine extends EventEmitter {
       const state = this.partitions.get(id);
       // Not ours (any more): the owner re-reads it from the committed offset.
       if (!state || this.revoking.has(id)) continue;
+      if (this.rewindTargets.size > 0 && this.rewindTargets.has(id)) {
+        // Exactly-once, fetched before the seek: dropped, but the first one tells where to re-read from.
+        if (this.rewindTargets.get(id)! < 0) this.rewindTargets.set(id, m.offset);
+        continue;
+      }
       // librdkafka never re-delivers below its position, but a replay must not be tracked twice
       // (nor, after a rewind, a leftover of the stream before the seek).
       if (!state.accepts(m.offset)) continue;
@@ -536,8 +584,12 @@ export class Engine extends EventEmitter {
   }
 
   private emitOutputs(batch: Batch, outcome: BatchOutcome): void {
-    if (!this.isCurrent(batch)) {
-      // An older assignment epoch: its partition moved; never produce or commit for it.
+    if (
+      !this.isCurrent(batch) ||
+      (this.sealed.size > 0 && this.sealed.has(partitionId(batch.topic, batch.partition)))
+    ) {
+      // An older assignment epoch (its partition moved), or a revoked partition whose last
+      // transaction is committing: never produce or commit for it.
       for (const p of outcome.parked) p.retry.catch(() => undefined);
       this.finish(batch, false);
       return;
@@ -679,7 +731,8 @@ export class Engine extends EventEmitter {
     }
     const group: DeliveryGroup = {
       remaining: 0,
-      onAcked: () => this.finish(batch, true, records),
+      // Exactly-once: a group settles as failed when its transaction aborts.
+      onAcked: () => this.finish(batch, group.failed !== true, records),
       onDropped: () => this.finish(batch, false, records),
     };
     const messages: OutboundMessage[] = [];
@@ -747,7 +800,9 @@ export class Engine extends EventEmitter {
       return;
     }
     group.remaining = messages.length;
-    this.parts!.sink.send(messages);
+    const parts = this.parts!;
+    if (parts.transactions) parts.transactions.send(messages);
+    else parts.sink.send(messages);
   }
 
   private onSkipped(batch: Batch, record: ConsumedRecord, dl: DeadLetter): void {
@@ -982,6 +1037,92 @@ export class Engine extends EventEmitter {
     }
   }
 
+  // ---- exactly-once ----
+
+  private createTransactions(sink: Sink, source: Source): TransactionCoordinator {
+    return new TransactionCoordinator({
+      client: kafkaTransactionalClient(
+        () => sink.client,
+        source.client,
+        () => sink.replaceProducer(CONNECT_TIMEOUT_MS),
+      ),
+      logger: this.logger,
+      metrics: {
+        committed: (ms) => {
+          this.metrics.transactionsCommitted.inc();
+          this.metrics.transactionDuration.observe(ms / 1000);
+        },
+        aborted: (reason) => this.metrics.transactionsAborted.inc({ reason }),
+      },
+      hooks: {
+        produce: (messages) => sink.send(messages),
+        unacknowledged: () => sink.inFlight,
+        pendingOffsets: () => this.pendingOffsets(),
+        committed: (offsets) => this.markTransactionCommitted(offsets),
+        invalidate: () => this.invalidateInFlight(),
+        discard: (messages) => settleFailed(messages),
+        rewind: () => this.rewindToCommitted(sink, source),
+      },
+    });
+  }
+
+  /** Commits the last transaction, bounded by the shutdown deadline (a recovery may be stuck on a broker). */
+  private async closeTransactions(transactions: TransactionCoordinator, deadline: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), Math.max(1000, deadline - Date.now()));
+    });
+    const outcome = await Promise.race([transactions.close(true), timedOut]);
+    clearTimeout(timer);
+    if (outcome !== true) {
+      this.logger.warn(
+        { outcome: outcome === 'timeout' ? 'deadline passed' : 'aborted' },
+        'last transaction not committed; its records are read again by the next owner',
+      );
+    }
+  }
+
+  private markTransactionCommitted(offsets: CommitOffset[]): void {
+    for (const o of offsets) this.partitions.get(partitionId(o.topic, o.partition))?.markCommitted(o.offset);
+    if (offsets.length === 0) return;
+    this.metrics.commits.inc();
+    this.emit('committed', offsets);
+  }
+
+  /**
+   * An abort was decided: every owned partition gets a new epoch (results of the old one are
+   * dropped when they return), batches not yet dispatched are dropped, and consumed records are
+   * ignored until the partition is sought back to its rewind offset.
+   */
+  private invalidateInFlight(): void {
+    for (const [id, s] of this.partitions) {
+      this.rewindTargets.set(id, s.rewindOffset);
+      this.partitions.set(id, new PartitionState(s.topic, s.partition, ++this.epochCounter, s.committed));
+    }
+    for (const batch of this.batcher.takeAll()) this.finish(batch, false);
+    this.reorderer.dropLanes(
+      () => true,
+      (slot) => this.finish(slot.item, false),
+    );
+  }
+
+  private async rewindToCommitted(sink: Sink, source: Source): Promise<void> {
+    sink.failOutstanding();
+    const positions: Array<TopicPartition & { offset: number }> = [];
+    // Positions are read after the consume() call in flight returned: records it dropped may
+    // set the target of a partition that had consumed nothing before.
+    await source.rewind(() => {
+      for (const [id, target] of this.rewindTargets) {
+        const s = this.partitions.get(id);
+        if (s && target >= 0) positions.push({ topic: s.topic, partition: s.partition, offset: target });
+      }
+      return positions;
+    });
+    // Only once every seek succeeded: a failed rewind is retried with the same targets.
+    this.rewindTargets.clear();
+    this.logger.info({ partitions: positions.map((p) => `${p.partition}@${p.offset}`) }, 'partitions rewound');
+  }
+
   private recordCommitLatency(ms: number, partitions?: number): void {
     this.metrics.commitLatency.observe(ms / 1000);
     if (ms > SLOW_COMMIT_MS) this.logger.warn({ ms: Math.round(ms), partitions }, 'slow offset commit');
@@ -1113,7 +1254,8 @@ export class Engine extends EventEmitter {
       Math.max(0, deadline - Date.now()),
     );
     await parts.sink.flush(Math.max(1000, deadline - Date.now()));
-    this.commitSync();
+    if (parts.transactions) await this.closeTransactions(parts.transactions, deadline);
+    else this.commitSync();
     if (this.commitTimer) clearInterval(this.commitTimer);
     if (this.gaugeTimer) clearInterval(this.gaugeTimer);
     await parts.source.disconnect();

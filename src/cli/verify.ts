@@ -26,7 +26,14 @@ export interface VerifyOptions {
   timeoutMs: number;
   /** No progress line. The JSON report is still printed. */
   quiet: boolean;
+  /**
+   * read_committed (default, librdkafka's default and what downstream readers usually see):
+   * outputs of aborted or still-open transactions are invisible. read_uncommitted counts them.
+   */
+  isolationLevel?: IsolationLevel;
 }
+
+export type IsolationLevel = 'read_committed' | 'read_uncommitted';
 
 export interface VerifyRunReport extends VerifyReport {
   input: string;
@@ -36,7 +43,14 @@ export interface VerifyRunReport extends VerifyReport {
   elapsedMs: number;
 }
 
-export const VERIFY_DEFAULTS = { ordering: 'partition', timeoutMs: 30_000, quiet: false } as const;
+export const VERIFY_DEFAULTS = {
+  ordering: 'partition',
+  timeoutMs: 30_000,
+  quiet: false,
+  isolationLevel: 'read_committed',
+} as const;
+
+const ISOLATION_LEVELS: readonly IsolationLevel[] = ['read_committed', 'read_uncommitted'];
 
 const ORDERINGS: readonly VerifyOrdering[] = ['partition', 'key'];
 
@@ -61,6 +75,9 @@ Options:
   --ordering O        partition | key (default ${VERIFY_DEFAULTS.ordering})
   --timeout-ms MS     how long to keep waiting while outputs are missing and none arrive (default ${VERIFY_DEFAULTS.timeoutMs});
                       reading stops early once every input has an output and the output reached its end
+  --isolation-level L read_committed | read_uncommitted (default ${VERIFY_DEFAULTS.isolationLevel}); with
+                      read_committed, outputs of aborted or open transactions (exactly-once) are not counted,
+                      as a downstream read_committed consumer would not see them
   --quiet             no progress line on stderr
 
 librdkafka properties (TLS, SASL: docs/security.md) come from TURBINE_KAFKA_<KEY> variables.
@@ -75,6 +92,7 @@ const FLAGS: FlagSpec = {
   ordering: { type: 'string' },
   'timeout-ms': { type: 'string' },
   quiet: { type: 'boolean' },
+  'isolation-level': { type: 'string' },
 };
 
 /** Parses `turbine verify` flags (without the sub-command name). `--help` is the caller's. */
@@ -87,6 +105,7 @@ export function parseVerifyArgs(argv: string[]): VerifyOptions {
     ordering: enumFlag(values, 'ordering', ORDERINGS, VERIFY_DEFAULTS.ordering),
     timeoutMs: numberFlag(values, 'timeout-ms', VERIFY_DEFAULTS.timeoutMs, { min: 0, max: 86_400_000, integer: true }),
     quiet: values.quiet === true,
+    isolationLevel: enumFlag(values, 'isolation-level', ISOLATION_LEVELS, VERIFY_DEFAULTS.isolationLevel),
   };
   if (options.input === options.output) {
     throw new TurbineError('CONFIG_INVALID', '--input and --output must be different topics', {
@@ -113,7 +132,7 @@ export async function runVerify(input: VerifyOptions, ioInput: Partial<CliIo> = 
   const options = { ...VERIFY_DEFAULTS, ...input };
   const io = defaultIo(ioInput);
   const startedAt = performance.now();
-  const { consumer, topics } = await connectConsumer(options.brokers);
+  const { consumer, topics } = await connectConsumer(options.brokers, options.isolationLevel);
   try {
     const inputPartitions = partitionsOf(topics, options.input, 'input');
     const outputPartitions = partitionsOf(topics, options.output, 'output');
@@ -348,7 +367,10 @@ function partitionsOf(topics: Kafka.TopicMetadata[], name: string, flag: 'input'
   return topic.partitions.map((partition) => partition.id).sort((a, b) => a - b);
 }
 
-function connectConsumer(brokers: string): Promise<{ consumer: Kafka.KafkaConsumer; topics: Kafka.TopicMetadata[] }> {
+function connectConsumer(
+  brokers: string,
+  isolationLevel: IsolationLevel,
+): Promise<{ consumer: Kafka.KafkaConsumer; topics: Kafka.TopicMetadata[] }> {
   const consumer = new Kafka.KafkaConsumer(
     {
       'metadata.broker.list': brokers,
@@ -360,6 +382,7 @@ function connectConsumer(brokers: string): Promise<{ consumer: Kafka.KafkaConsum
       'enable.partition.eof': true,
       // TLS and SASL settings (docs/security.md), as for `turbine run`.
       ...kafkaPropertiesFromEnv(process.env),
+      'isolation.level': isolationLevel,
     },
     { 'auto.offset.reset': 'earliest' },
   );

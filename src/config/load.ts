@@ -26,6 +26,13 @@ const schema = z.strictObject(shape).superRefine((c, ctx) => {
       message: 'is required when outputFormat is avro (an .avsc file)',
     });
   for (const message of securityPropertyIssues(c.kafka)) ctx.addIssue({ code: 'custom', path: ['kafka'], message });
+  if (c.guarantee === 'exactly-once' && c.ordering !== 'partition')
+    ctx.addIssue({
+      code: 'custom',
+      path: ['ordering'],
+      message:
+        'must be partition with guarantee exactly-once (in key and unordered modes outputs beyond a gap would commit without their input offsets)',
+    });
   if (c.input === c.output)
     ctx.addIssue({
       code: 'custom',

@@ -106,7 +106,18 @@ export const OPTIONS = {
     schema: int(0, 3_600_000).default(60_000),
     doc: 'A batch running longer is aborted (its worker thread replaced) and retried; 0 turns the limit off.',
   },
-  commitIntervalMs: { schema: int(10, 600_000).default(1000), doc: 'How often acknowledged offsets are committed.' },
+  commitIntervalMs: {
+    schema: int(10, 600_000).default(1000),
+    doc: 'How often acknowledged offsets are committed (at-least-once; exactly-once commits per transactionIntervalMs).',
+  },
+  guarantee: {
+    schema: z.enum(['at-least-once', 'exactly-once']).default('at-least-once'),
+    doc: 'at-least-once: outputs may repeat after a crash. exactly-once: outputs and input offsets commit in one Kafka transaction (needs ordering partition; readers use isolation.level=read_committed).',
+  },
+  transactionIntervalMs: {
+    schema: int(10, 60_000).default(100),
+    doc: 'Exactly-once: how long a transaction stays open before its outputs and offsets are committed; outputs become visible to read_committed readers only then.',
+  },
   shutdownTimeoutMs: {
     schema: int(0, 3_600_000).default(30_000),
     doc: 'On SIGTERM/SIGINT: deadline to drain, flush and commit before exiting.',

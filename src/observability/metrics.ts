@@ -133,6 +133,25 @@ export const METRIC_DEFINITIONS = {
     help: 'Offset commits that failed; offsets are committed again on the next interval.',
     labels: [],
   },
+  transactionsCommitted: {
+    type: 'counter',
+    name: 'turbine_transactions_committed_total',
+    help: 'Exactly-once: transactions committed (outputs and input offsets together). Roughly one per transactionIntervalMs while records flow.',
+    labels: [],
+  },
+  transactionsAborted: {
+    type: 'counter',
+    name: 'turbine_transactions_aborted_total',
+    help: 'Exactly-once: transactions aborted (reason abortable or fatal); their records are read again from the committed offsets. Any rise deserves a look at the logs.',
+    labels: ['reason'],
+  },
+  transactionDuration: {
+    type: 'histogram',
+    name: 'turbine_transaction_duration_seconds',
+    help: 'Exactly-once: time from beginning a transaction to its commit answer. Far above transactionIntervalMs: acknowledgements or the commit are slow (broker load).',
+    labels: [],
+    buckets: LATENCY_BUCKETS,
+  },
   commitLatency: {
     type: 'histogram',
     name: 'turbine_commit_latency_seconds',

@@ -15,6 +15,7 @@ export class PartitionState {
   private done: boolean[] = [];
   private head = 0;
   private lastTracked = -1;
+  private firstTracked = -1;
   private lastCommitted: number;
 
   /**
@@ -69,6 +70,7 @@ export class PartitionState {
         lastTracked: this.lastTracked,
       });
     }
+    if (this.firstTracked < 0) this.firstTracked = offset;
     this.offsets.push(offset);
     this.done.push(false);
     this.lastTracked = offset;
@@ -140,6 +142,15 @@ export class PartitionState {
   /** Highest offset tracked so far, -1 before the first. */
   get lastOffset(): number {
     return this.lastTracked;
+  }
+
+  /**
+   * Where a re-read of this partition starts (exactly-once, after an abort): the last committed
+   * offset, else the first offset consumed in this assignment (which is where the group's
+   * committed position, or auto.offset.reset, put the consumer), else -1 (nothing consumed).
+   */
+  get rewindOffset(): number {
+    return this.lastCommitted >= 0 ? this.lastCommitted : this.firstTracked;
   }
 
   get committed(): number {

@@ -65,17 +65,17 @@ export class Reorderer<T, R> {
 
   /**
    * Drops every unreleased slot of lanes matching the predicate (after a partition is lost).
-   * Slots already completed (waiting behind an earlier one) will never be completed again:
-   * `onCompleted` is called for each so their owner can release them.
+   * Slots already completed are handed to onDoneDropped, since no later complete() sees them.
    */
-  dropLanes(match: (lane: string) => boolean, onCompleted?: (slot: Slot<T, R>) => void): number {
+  dropLanes(match: (lane: string) => boolean, onDoneDropped?: (slot: Slot<T, R>) => void): number {
     let dropped = 0;
     for (const [lane, q] of this.lanes) {
       if (match(lane)) {
         for (let i = q.head; i < q.slots.length; i++) {
           const slot = q.slots[i]!;
           slot.dropped = true;
-          if (slot.done) onCompleted?.(slot);
+          // Completed but waiting behind an earlier slot: nothing will complete it again.
+          if (slot.done) onDoneDropped?.(slot);
         }
         dropped += q.slots.length - q.head;
         this.lanes.delete(lane);

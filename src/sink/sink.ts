@@ -16,9 +16,12 @@ import type { Logger } from '../observability/logger.js';
 
 export interface DeliveryGroup {
   remaining: number;
+  /** Called once every message of the group is settled: acknowledged, or failed if `failed` is set. */
   onAcked: () => void;
   /** Its producer was replaced before every message was acknowledged; nothing more will come. */
   onDropped?: () => void;
+  /** Exactly-once: some message of the group failed or was discarded (its transaction aborts). */
+  failed?: boolean;
 }
 
 /** Builds the producer; the default is node-rdkafka's. Tests inject a fake. */
@@ -62,6 +65,13 @@ export interface SinkOptions {
   /** A fatal producer error (ERR__FATAL); called once per producer instance, which must be replaced. */
   onProducerFatal?: (error: TurbineError) => void;
   createProducer?: ProducerFactory;
+  /**
+   * Exactly-once: the producer's transactional.id. Failed deliveries are then not produced
+   * again (the transaction aborts instead): they settle their group as failed and are reported
+   * to onTransactionError.
+   */
+  transactionalId?: string;
+  onTransactionError?: (error: unknown) => void;
 }
 
 const ERR_QUEUE_FULL = -184;
@@ -88,8 +98,20 @@ export function producerConfig(
   } as Kafka.ProducerGlobalConfig;
 }
 
+/** Counts a message of a group as settled without acknowledgement (exactly-once: dropped with its transaction). */
+export function settleFailed(messages: Iterable<OutboundMessage>): void {
+  for (const m of messages) {
+    const group = m.group;
+    group.failed = true;
+    group.remaining--;
+    if (group.remaining === 0) group.onAcked();
+  }
+}
+
 export class Sink {
   private producer: Kafka.Producer;
+  /** Exactly-once only: messages produced and not yet settled, so an abandoned producer's can be failed. */
+  private readonly outstanding: Set<OutboundMessage> | undefined;
   private readonly options: SinkOptions;
   /** Groups with messages not yet acknowledged by the current producer. */
   private readonly pendingGroups = new Set<DeliveryGroup>();
@@ -105,13 +127,18 @@ export class Sink {
 
   constructor(options: SinkOptions) {
     this.options = options;
+    this.outstanding = options.transactionalId === undefined ? undefined : new Set();
     this.producer = this.newProducer();
   }
 
   private newProducer(): Kafka.Producer {
     const options = this.options;
     const create = options.createProducer ?? ((config) => new Kafka.Producer(config));
-    const producer = create(producerConfig(options));
+    const config = producerConfig(options);
+    if (options.transactionalId !== undefined) {
+      (config as Record<string, unknown>)['transactional.id'] = options.transactionalId;
+    }
+    const producer = create(config);
     // Callbacks of a replaced producer are ignored: its groups were dropped already.
     producer.on('delivery-report', (err, report) => {
       if (producer === this.producer) this.onDelivery(err, report);
@@ -130,12 +157,22 @@ export class Sink {
     return producer;
   }
 
+  /** The current producer (exactly-once drives its transactional calls). */
+  get client(): Kafka.Producer {
+    return this.producer;
+  }
+
   /**
    * node-rdkafka 3.6.1 reports librdkafka's fatal error event with the underlying error's text
    * only (no code, no isFatal flag), so a fatal error is recognised where ERR__FATAL does show:
    * produce() throwing it, or delivery reports failing with it. Reported once per producer.
    */
   private onFatalError(err: unknown): void {
+    // Exactly-once: the transaction coordinator replaces the producer and rewinds.
+    if (this.outstanding) {
+      this.options.onTransactionError?.(err);
+      return;
+    }
     if (this.fatalReported.has(this.producer)) return;
     this.fatalReported.add(this.producer);
     const reason = this.lastErrorText === undefined ? '' : ` (last producer error: ${this.lastErrorText})`;
@@ -156,10 +193,13 @@ export class Sink {
     this.drainTimer = undefined;
     this.parked.length = 0;
     this.parkedHead = 0;
-    this.pendingAcks = 0;
     const dropped = [...this.pendingGroups];
     this.pendingGroups.clear();
     this.producer = this.newProducer();
+    // Exactly-once: the new producer's initTransactions fences the old one; its messages settle
+    // as failed (their transaction aborts). Otherwise the engine rewinds the dropped groups.
+    this.settleOutstandingAsFailed();
+    this.pendingAcks = 0;
     for (const g of dropped) g.onDropped?.();
     // A fatal producer may not answer a clean close; do not wait for it.
     try {
@@ -168,6 +208,22 @@ export class Sink {
       // Already disconnected.
     }
     await this.connect(timeoutMs);
+  }
+
+  /** Exactly-once, after an abort: settles every message still parked or unacknowledged as failed. */
+  failOutstanding(): void {
+    if (!this.outstanding) return;
+    this.parked.length = 0;
+    this.parkedHead = 0;
+    this.settleOutstandingAsFailed();
+  }
+
+  private settleOutstandingAsFailed(): void {
+    if (!this.outstanding) return;
+    const left = [...this.outstanding];
+    this.outstanding.clear();
+    this.pendingAcks -= left.length;
+    settleFailed(left);
   }
 
   connect(timeoutMs: number): Promise<void> {
@@ -193,6 +249,14 @@ export class Sink {
 
   send(messages: OutboundMessage[]): void {
     this.pendingAcks += messages.length;
+    if (this.outstanding) {
+      // Exactly-once: messages are tracked one by one, since an abort settles them as failed.
+      for (const m of messages) {
+        this.outstanding.add(m);
+        this.submit(m);
+      }
+      return;
+    }
     let last: DeliveryGroup | undefined;
     for (const m of messages) {
       if (m.group !== last) {
@@ -223,6 +287,10 @@ export class Sink {
       return true;
     } catch (error) {
       if ((error as { code?: number }).code === ERR_QUEUE_FULL) return false;
+      if (this.outstanding) {
+        this.failTransactional(m, error);
+        return true;
+      }
       if (isFatalProducerError(error)) {
         this.onFatalError(error);
         return true;
@@ -268,8 +336,10 @@ export class Sink {
   private onDelivery(err: Kafka.LibrdKafkaError | null, report: Kafka.DeliveryReport): void {
     const m = report.opaque as OutboundMessage | undefined;
     if (!m) return;
+    if (this.outstanding && !this.outstanding.delete(m)) return; // settled already (abandoned producer)
     if (err) {
-      if (isFatalProducerError(err)) this.onFatalError(err);
+      if (this.outstanding) this.failTransactional(m, err, true);
+      else if (isFatalProducerError(err)) this.onFatalError(err);
       else this.retryLater(m, err);
       return;
     }
@@ -281,6 +351,15 @@ export class Sink {
       this.pendingGroups.delete(group);
       group.onAcked();
     }
+  }
+
+  /** A transactional delivery failed: no retry, its transaction aborts (the coordinator decides). */
+  private failTransactional(m: OutboundMessage, error: unknown, removed = false): void {
+    if (!removed) this.outstanding?.delete(m);
+    this.pendingAcks--;
+    this.options.onDeliveryError?.(m.topic, error);
+    this.options.onTransactionError?.(error);
+    settleFailed([m]);
   }
 
   /** Waits until librdkafka's queue is empty or the timeout passes. */

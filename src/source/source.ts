@@ -35,6 +35,8 @@ export interface SourceOptions {
   onStats?: (json: string) => void;
   /** A failure retrying cannot fix (rejected SASL login, untrusted certificate), reported once. */
   onFatal?: (error: TurbineError) => void;
+  /** Exactly-once: read only committed records of transactional inputs (isolation.level). */
+  readCommitted?: boolean;
 }
 
 /** librdkafka rebalance event codes (RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS / __REVOKE_PARTITIONS). */
@@ -64,6 +66,7 @@ export function consumerConfig(
     'statistics.interval.ms': 5000,
     rebalance_cb: rebalance,
     offset_commit_cb: true,
+    ...(options.readCommitted ? { 'isolation.level': 'read_committed' } : {}),
     ...(options.kafka as Record<string, string>),
   } as Kafka.ConsumerGlobalConfig;
 }
@@ -74,6 +77,10 @@ export class Source {
   private handler: SourceHandler | undefined;
   private running = false;
   private loopDone: Promise<void> = Promise.resolve();
+  /** The consume() call in progress, if any; rewind() waits for it. */
+  private consuming: Promise<unknown> = Promise.resolve();
+  /** While set, the loop calls consume() no more (a rewind is seeking). */
+  private holding = false;
   private cooperative = true;
   /** How many messages the next consume() may return (0: none, wait); set by the engine from flow control. */
   maxMessages = 1000;
@@ -136,7 +143,7 @@ export class Source {
   private async loop(): Promise<void> {
     let backoffMs = 100;
     while (this.running) {
-      if (this.maxMessages <= 0) {
+      if (this.maxMessages <= 0 || this.holding) {
         // Backpressure: take nothing until the engine has room (it pauses partitions if this lasts).
         this.lastReturnAt = Date.now();
         await new Promise((r) => setTimeout(r, 2));
@@ -145,9 +152,11 @@ export class Source {
       const n = Math.min(this.consumeSize, this.maxMessages);
       try {
         const started = performance.now();
-        const messages = await new Promise<Kafka.Message[]>((resolve, reject) =>
+        const call = new Promise<Kafka.Message[]>((resolve, reject) =>
           this.consumer.consume(n, (err, msgs) => (err ? reject(err) : resolve(msgs))),
         );
+        this.consuming = call.catch(() => undefined);
+        const messages = await call;
         this.lastReturnAt = Date.now();
         if (messages.length >= n) {
           const elapsed = performance.now() - started;
@@ -208,6 +217,30 @@ export class Source {
       if (this.consumer.isConnected()) {
         this.options.logger.warn({ err: errorMessage(error) }, 'unassign failed');
       }
+    }
+  }
+
+  /** The underlying consumer (exactly-once sends its group metadata with the transaction's offsets). */
+  get client(): Kafka.KafkaConsumer {
+    return this.consumer;
+  }
+
+  /**
+   * Moves partitions back to the given offsets (exactly-once, after an abort). The loop stops
+   * calling consume() and the call in progress returns first (the engine drops what it returns),
+   * then each partition seeks; librdkafka discards messages fetched before a seek.
+   */
+  async rewind(positionsAfterStop: () => Array<TopicPartition & { offset: number }>): Promise<void> {
+    this.holding = true;
+    try {
+      await this.consuming;
+      for (const p of positionsAfterStop()) {
+        await new Promise<void>((resolve, reject) =>
+          this.consumer.seek(p, 10_000, (err) => (err ? reject(err) : resolve())),
+        );
+      }
+    } finally {
+      this.holding = false;
     }
   }
 

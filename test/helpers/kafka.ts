@@ -111,10 +111,28 @@ export interface ReadRecord {
   headers: Record<string, string>;
 }
 
-/** Reads a topic from the beginning to its high watermarks at call time. */
-export async function readTopic(topic: string, timeoutMs = 30_000, brokers = BROKERS): Promise<ReadRecord[]> {
+export type IsolationLevel = 'read_committed' | 'read_uncommitted';
+
+/**
+ * Reads a topic from the beginning to its high watermarks at call time. read_committed (the
+ * librdkafka default) skips records of aborted transactions and waits for open ones to end, as
+ * a downstream reader would; the end of a partition is then known from its end-of-partition
+ * event, since the last offsets may be transaction markers that never arrive as records.
+ */
+export async function readTopic(
+  topic: string,
+  timeoutMs = 30_000,
+  isolationLevel: IsolationLevel = 'read_committed',
+  brokers = BROKERS,
+): Promise<ReadRecord[]> {
   const consumer = new Kafka.KafkaConsumer(
-    { 'metadata.broker.list': brokers, 'group.id': randomName('reader'), 'enable.auto.commit': false },
+    {
+      'metadata.broker.list': brokers,
+      'group.id': randomName('reader'),
+      'enable.auto.commit': false,
+      'enable.partition.eof': true,
+      'isolation.level': isolationLevel,
+    },
     { 'auto.offset.reset': 'earliest' },
   );
   await new Promise<void>((resolve, reject) =>
@@ -133,6 +151,9 @@ export async function readTopic(topic: string, timeoutMs = 30_000, brokers = BRO
   }
   const records: ReadRecord[] = [];
   const remaining = new Set(partitions.filter((p) => (highs.get(p) ?? 0) > 0));
+  consumer.on('partition.eof', (event) => {
+    if (event.offset >= (highs.get(event.partition) ?? 0)) remaining.delete(event.partition);
+  });
   consumer.assign(partitions.map((p) => ({ topic, partition: p, offset: 0 })));
   consumer.setDefaultConsumeTimeout(100);
   const start = Date.now();
@@ -163,9 +184,14 @@ export async function verifyTopics(
   input: string,
   output: string,
   ordering: 'partition' | 'key' = 'partition',
+  isolationLevel: IsolationLevel = 'read_committed',
+  timeoutMs = 30_000,
   brokers = BROKERS,
 ) {
-  const [inputs, outputs] = await Promise.all([readTopic(input, 30_000, brokers), readTopic(output, 30_000, brokers)]);
+  const [inputs, outputs] = await Promise.all([
+    readTopic(input, timeoutMs, isolationLevel, brokers),
+    readTopic(output, timeoutMs, isolationLevel, brokers),
+  ]);
   return analyse(
     inputs.map((r) => ({ partition: r.partition, offset: r.offset, key: r.key })),
     outputs.map((r) => ({

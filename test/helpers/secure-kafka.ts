@@ -83,7 +83,7 @@ export async function runThroughSasl(
   const status = await (await fetch(`http://127.0.0.1:${cli.port}/status.json`)).text();
   cli.child.kill('SIGTERM');
   const exitCode = await cli.exited;
-  const report = await verifyTopics(input, output, 'partition', kafka.setupBrokers);
+  const report = await verifyTopics(input, output, 'partition', 'read_committed', 30_000, kafka.setupBrokers);
   await drop();
   rmSync(configDir, { recursive: true, force: true });
   return { produced, exitCode, log: cli.log(), metrics, status, report };

@@ -146,6 +146,29 @@ describe('loadConfig', () => {
     expect(error.message).toMatch(/output .*must differ from input/);
   });
 
+  it('defaults to at-least-once and validates guarantee and transactionIntervalMs', () => {
+    expect(loadConfig({ flags: required })).toMatchObject({ guarantee: 'at-least-once', transactionIntervalMs: 100 });
+    const eos = loadConfig({ flags: { ...required, guarantee: 'exactly-once', transactionIntervalMs: '250' } });
+    expect(eos).toMatchObject({ guarantee: 'exactly-once', transactionIntervalMs: 250 });
+    const bad = configError({ flags: { ...required, guarantee: 'at-most-once' } });
+    expect(bad.message).toContain('--guarantee');
+    expect(bad.message).toContain('at-least-once | exactly-once');
+    for (const value of ['9', '60001']) {
+      const error = configError({ flags: { ...required, guarantee: 'exactly-once', transactionIntervalMs: value } });
+      expect(error.message).toContain(
+        'transactionIntervalMs (--transaction-interval-ms, TURBINE_TRANSACTION_INTERVAL_MS)',
+      );
+    }
+  });
+
+  it('rejects exactly-once with key or unordered ordering', () => {
+    for (const ordering of ['key', 'unordered']) {
+      const error = configError({ flags: { ...required, guarantee: 'exactly-once', ordering } });
+      expect(error.code).toBe('CONFIG_INVALID');
+      expect(error.message).toMatch(/ordering .*must be partition with guarantee exactly-once/);
+    }
+  });
+
   it('reports every bad option at once', () => {
     const error = configError({ flags: { ...required, ordering: 'random', keyLanes: '0' } });
     expect(error.details.issues).toHaveLength(2);

@@ -83,6 +83,18 @@ describe('PartitionState', () => {
     expect(state.commitPoint()).toBe(3);
   });
 
+  it('rewinds to the last commit, else to the first offset of the assignment, else nowhere (-1)', () => {
+    const state = new PartitionState('t', 0, 1);
+    expect(state.rewindOffset).toBe(-1);
+    state.track(40);
+    state.track(41);
+    expect(state.rewindOffset).toBe(40);
+    state.complete([40]);
+    state.markCommitted(41);
+    expect(state.rewindOffset).toBe(41);
+    expect(new PartitionState('t', 0, 2, 7).rewindOffset).toBe(7);
+  });
+
   it('reports pendingCommit only when the commit point moved past the last commit', () => {
     const state = new PartitionState('t', 0, 1, 10);
     state.track(10);

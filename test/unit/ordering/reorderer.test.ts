@@ -50,6 +50,24 @@ describe('Reorderer (ordered)', () => {
     expect(() => r.complete(a, 0)).toThrow(/completed twice/);
   });
 
+  it('dropLanes hands over slots already completed but waiting, since nothing completes them again', () => {
+    const r = new Reorderer<string, number>();
+    const a = r.add('t:0', 'a');
+    const b = r.add('t:0', 'b');
+    const c = r.add('t:0', 'c');
+    expect(r.complete(b, 2)).toEqual([]); // waits behind a
+    const handed: string[] = [];
+    expect(
+      r.dropLanes(
+        () => true,
+        (slot) => handed.push(slot.item),
+      ),
+    ).toBe(3);
+    expect(handed).toEqual(['b']);
+    expect(r.complete(a, 1)).toEqual([]);
+    expect(r.complete(c, 3)).toEqual([]);
+  });
+
   it('dropLanes marks unreleased slots dropped; completing them releases nothing', () => {
     const r = new Reorderer<string, number>();
     const p0a = r.add('t:0', 'p0a');
