@@ -4,7 +4,7 @@
  * under the run's log directory.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -27,9 +27,14 @@ export interface Instance {
   /** Set once the runner sent SIGTERM or SIGKILL: the instance is on its way out. */
   stopping: boolean;
   startedAt: number;
+  /** When its log first said "partitions assigned": it joined the group and owns work. */
+  assignedAt: number | undefined;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   done: boolean;
 }
+
+/** The engine's log line for a group assignment (src/engine.ts). */
+const ASSIGNED = '"msg":"partitions assigned"';
 
 /** How long a SIGTERMed instance may drain before stopAll kills it. */
 const STOP_GRACE_MS = 30_000;
@@ -47,7 +52,7 @@ export class Fleet {
   start(): Instance {
     const { spec } = this;
     const id = this.nextId++;
-    const log = openSync(join(spec.logDir, `instance-${id}.log`), 'a');
+    const log = createWriteStream(join(spec.logDir, `instance-${id}.log`), { flags: 'a' });
     const child = spawn(
       process.execPath,
       [
@@ -65,14 +70,14 @@ export class Fleet {
         join(spec.root, 'dist', 'workers', 'chaos.js'),
         ...spec.flags,
       ],
-      { env: { ...process.env, ...spec.env }, stdio: ['ignore', log, log] },
+      { env: { ...process.env, ...spec.env }, stdio: ['ignore', 'pipe', 'pipe'] },
     );
-    closeSync(log);
     const instance: Instance = {
       id,
       child,
       stopping: false,
       startedAt: Date.now(),
+      assignedAt: undefined,
       done: false,
       exited: new Promise((resolve) =>
         child.once('exit', (code, signal) => {
@@ -85,6 +90,13 @@ export class Fleet {
         }),
       ),
     };
+    const take = (chunk: Buffer) => {
+      log.write(chunk);
+      if (instance.assignedAt === undefined && chunk.includes(ASSIGNED)) instance.assignedAt = Date.now();
+    };
+    child.stdout!.on('data', take);
+    child.stderr!.on('data', take);
+    child.once('close', () => log.end());
     this.instances.push(instance);
     return instance;
   }
@@ -92,6 +104,11 @@ export class Fleet {
   /** Instances not yet told to stop. */
   running(): Instance[] {
     return this.instances.filter((i) => !i.stopping && !i.done);
+  }
+
+  /** Running instances that have had a group assignment: killing one takes partitions away. */
+  joined(): Instance[] {
+    return this.running().filter((i) => i.assignedAt !== undefined);
   }
 
   /** Processes still alive, including those draining after SIGTERM. */

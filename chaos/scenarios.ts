@@ -54,17 +54,26 @@ function downToOne(context: ScenarioContext): void {
   }
 }
 
-/** An instance this old has usually joined the group and owns partitions (2-core machine, shared). */
-const SETTLED_MS = 3_000;
+/** How long a kill waits for an instance that has joined the group (start-up is slow on a loaded machine). */
+const JOIN_WAIT_MS = 20_000;
+
+/** A running instance that has had a group assignment, waiting up to JOIN_WAIT_MS for one; else any running one. */
+async function joinedVictim(fleet: Fleet): Promise<Instance | undefined> {
+  const deadline = Date.now() + JOIN_WAIT_MS;
+  while (fleet.joined().length === 0 && Date.now() < deadline) await sleep(100);
+  const joined = fleet.joined();
+  const running = fleet.running();
+  return joined.length > 0 ? pick(joined) : running.length > 0 ? pick(running) : undefined;
+}
 
 function kill9(short: boolean): Scenario {
   const kills = short ? 2 : 12;
-  const intervalMs = short ? 2_000 : 4_000;
-  const warmMs = short ? 3_000 : 4_000;
+  const intervalMs = short ? 2_000 : 5_000;
+  const warmMs = short ? 3_000 : 5_000;
   return {
     name: 'kill9',
     count: short ? 10_000 : 200_000,
-    rate: short ? 1_000 : 3_500,
+    rate: short ? 1_000 : 2_500,
     poolSize: 1,
     flags: [],
     hangs: 0,
@@ -77,10 +86,10 @@ function kill9(short: boolean): Scenario {
       fleet.start();
       await sleep(warmMs);
       for (let k = 0; k < kills; k++) {
-        // Prefer a victim old enough to have joined the group: killing a process still starting tests little.
-        const running = fleet.running();
-        const settled = running.filter((i) => Date.now() - i.startedAt >= SETTLED_MS);
-        await fleet.kill(pick(settled.length > 0 ? settled : running));
+        // A victim that has joined the group: killing a process still starting tests little.
+        const victim = await joinedVictim(fleet);
+        if (victim === undefined) break;
+        await fleet.kill(victim);
         context.kills++;
         fleet.start();
         await sleep(intervalMs);
@@ -95,7 +104,7 @@ function brokerRestart(short: boolean): Scenario {
   return {
     name: 'broker-restart',
     count,
-    rate: short ? 1_000 : 2_500,
+    rate: short ? 1_000 : 2_000,
     poolSize: 1,
     flags: [],
     hangs: 0,
@@ -110,13 +119,13 @@ function brokerRestart(short: boolean): Scenario {
 }
 
 function poison(short: boolean): Scenario {
-  const count = short ? 5_000 : 100_000;
+  const count = short ? 5_000 : 60_000;
   const hangs = short ? 2 : 5;
   const hangAt = new Set(Array.from({ length: hangs }, (_, h) => Math.floor(((h + 1) * count) / (hangs + 1)) + 1));
   return {
     name: 'poison',
     count,
-    rate: short ? 1_000 : 4_000,
+    rate: short ? 1_000 : 2_000,
     poolSize: 2,
     // Small batches: a throwing record fails its whole batch, which is then retried record by record.
     flags: ['--batch-max-records', '50', '--retry-max-attempts', '1', '--retry-initial-ms', '50'],
@@ -142,8 +151,8 @@ function churn(short: boolean): Scenario {
   const churnMs = short ? 8_000 : 60_000;
   return {
     name: 'churn',
-    count: short ? 8_000 : 150_000,
-    rate: short ? 1_000 : 2_500,
+    count: short ? 8_000 : 90_000,
+    rate: short ? 1_000 : 1_500,
     poolSize: 1,
     flags: [],
     hangs: 0,
@@ -157,9 +166,9 @@ function churn(short: boolean): Scenario {
         await sleep(CHURN_TICK_MS);
         let started: Instance | undefined;
         if (fleet.alive().length < CHURN_MAX_ALIVE) started = fleet.start();
-        // Stop one that has had time to install its SIGTERM handler and join: a graceful stop.
+        // Stop one that has joined the group (so it has its SIGTERM handler): a graceful stop.
         const running = fleet.running().filter((i) => i !== started);
-        const candidates = running.filter((i) => Date.now() - i.startedAt >= SETTLED_MS);
+        const candidates = fleet.joined().filter((i) => i !== started);
         if (candidates.length > 0 && running.length > 1) {
           fleet.terminate(pick(candidates));
           context.stops++;
