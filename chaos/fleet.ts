@@ -27,7 +27,7 @@ export interface Instance {
   /** Set once the runner sent SIGTERM or SIGKILL: the instance is on its way out. */
   stopping: boolean;
   startedAt: number;
-  /** When its log first said "partitions assigned": it joined the group and owns work. */
+  /** When its log last said "partitions assigned": it joined the group and got work then. */
   assignedAt: number | undefined;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   done: boolean;
@@ -92,7 +92,7 @@ export class Fleet {
     };
     const take = (chunk: Buffer) => {
       log.write(chunk);
-      if (instance.assignedAt === undefined && chunk.includes(ASSIGNED)) instance.assignedAt = Date.now();
+      if (chunk.includes(ASSIGNED)) instance.assignedAt = Date.now();
     };
     child.stdout!.on('data', take);
     child.stderr!.on('data', take);
@@ -109,6 +109,12 @@ export class Fleet {
   /** Running instances that have had a group assignment: killing one takes partitions away. */
   joined(): Instance[] {
     return this.running().filter((i) => i.assignedAt !== undefined);
+  }
+
+  /** Joined instances whose last assignment is at least `ms` old: they had time to work on it. */
+  settled(ms: number): Instance[] {
+    const before = Date.now() - ms;
+    return this.joined().filter((i) => i.assignedAt! <= before);
   }
 
   /** Processes still alive, including those draining after SIGTERM. */
@@ -129,7 +135,8 @@ export class Fleet {
   }
 
   async stopAll(): Promise<void> {
-    for (const instance of this.alive()) this.terminate(instance);
+    // A second SIGTERM makes `turbine run` exit at once without draining: signal each only once.
+    for (const instance of this.alive()) if (!instance.stopping) this.terminate(instance);
     const deadline = Date.now() + STOP_GRACE_MS;
     while (this.alive().length > 0 && Date.now() < deadline) await sleep(100);
     for (const instance of this.alive()) await this.kill(instance);

@@ -54,16 +54,22 @@ function downToOne(context: ScenarioContext): void {
   }
 }
 
-/** How long a kill waits for an instance that has joined the group (start-up is slow on a loaded machine). */
-const JOIN_WAIT_MS = 20_000;
+/** How long a kill waits for a settled instance (start-up and rebalances are slow on a loaded machine). */
+const VICTIM_WAIT_MS = 20_000;
+/**
+ * A kill -9 victim must have held its latest assignment this long. Otherwise kills chain: a
+ * partition's new owner is killed while it replays from the last commit, and the partition
+ * pays another session timeout each time without a single new record done.
+ */
+const SETTLED_MS = 5_000;
 
-/** A running instance that has had a group assignment, waiting up to JOIN_WAIT_MS for one; else any running one. */
-async function joinedVictim(fleet: Fleet): Promise<Instance | undefined> {
-  const deadline = Date.now() + JOIN_WAIT_MS;
-  while (fleet.joined().length === 0 && Date.now() < deadline) await sleep(100);
-  const joined = fleet.joined();
-  const running = fleet.running();
-  return joined.length > 0 ? pick(joined) : running.length > 0 ? pick(running) : undefined;
+/** A running instance settled on its assignment, waiting up to VICTIM_WAIT_MS; else one that joined; else any. */
+async function killVictim(fleet: Fleet): Promise<Instance | undefined> {
+  const deadline = Date.now() + VICTIM_WAIT_MS;
+  while (fleet.settled(SETTLED_MS).length === 0 && Date.now() < deadline) await sleep(100);
+  for (const candidates of [fleet.settled(SETTLED_MS), fleet.joined(), fleet.running()])
+    if (candidates.length > 0) return pick(candidates);
+  return undefined;
 }
 
 function kill9(short: boolean): Scenario {
@@ -86,8 +92,7 @@ function kill9(short: boolean): Scenario {
       fleet.start();
       await sleep(warmMs);
       for (let k = 0; k < kills; k++) {
-        // A victim that has joined the group: killing a process still starting tests little.
-        const victim = await joinedVictim(fleet);
+        const victim = await killVictim(fleet);
         if (victim === undefined) break;
         await fleet.kill(victim);
         context.kills++;
