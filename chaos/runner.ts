@@ -84,6 +84,8 @@ export async function runScenario(options: ChaosOptions): Promise<ChaosLine> {
     [input, output, deadLetter].map((name) => ({ name, partitions: PARTITIONS })),
   );
 
+  await waitForTopic(options.brokers, input);
+
   const fleet = new Fleet({
     root: options.root,
     brokers: options.brokers,
@@ -212,4 +214,21 @@ async function waitCommitted(brokers: string, group: string, input: string, time
     await sleep(500);
   }
   return false;
+}
+
+/**
+ * Waits until a new topic's partitions show in metadata: createTopic returns before every
+ * client sees them, and an engine that starts in between exits with "input topic does not exist".
+ */
+async function waitForTopic(brokers: string, topic: string): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  const visible = () =>
+    topicEnd(brokers, topic).then(
+      (ends) => ends.size >= PARTITIONS,
+      () => false,
+    );
+  while (!(await visible())) {
+    if (Date.now() > deadline) throw new Error(`chaos: topic ${topic} did not show up in metadata`);
+    await sleep(200);
+  }
 }
