@@ -5,11 +5,12 @@
  */
 import type { InputRecord, OutputRecord } from '../src/types.js';
 
-const spinUs = Number.parseInt(process.env.SPIN_US ?? '100', 10);
+export const spinUs = Number.parseInt(process.env.SPIN_US ?? '100', 10);
 if (!Number.isFinite(spinUs) || spinUs < 0)
   throw new Error(`SPIN_US must be a non-negative integer, got ${process.env.SPIN_US}`);
 
-function burn(microseconds: number): void {
+/** Busy-waits for `microseconds` of CPU time on this thread. */
+export function burn(microseconds: number): void {
   if (microseconds <= 0) return;
   const end = process.hrtime.bigint() + BigInt(microseconds) * 1000n;
   while (process.hrtime.bigint() < end) {

@@ -1,0 +1,102 @@
+/**
+ * The chaos suite's input: keyed JSON records produced on an open-loop schedule (record i is
+ * due at start + i / rate), some of them bad on purpose. Runs in the runner's own process, not
+ * in an engine's, and keeps producing through a broker restart (librdkafka queues and retries
+ * until message.timeout.ms).
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import Kafka from 'node-rdkafka';
+import { errorMessage } from '../src/errors.js';
+
+/** What a record is: a normal one, undecodable bytes, or one that makes the chaos worker throw or hang. */
+export type RecordKind = 'normal' | 'undecodable' | 'throw' | 'hang';
+
+export interface FeedPlan {
+  brokers: string;
+  topic: string;
+  count: number;
+  /** Records per second. */
+  rate: number;
+  /** Distinct keys key-0 .. key-(keys-1), drawn round-robin so every key sees a steady stream. */
+  keys: number;
+  kindOf(index: number): RecordKind;
+}
+
+/** Bad JSON: the engine's json decoder rejects it before any worker sees it. */
+const UNDECODABLE = Buffer.from('{"i":, not json', 'latin1');
+const PAD = 'x'.repeat(64);
+const TICK_MS = 10;
+/** Through a broker restart: a record waits this long in librdkafka's queue before failing. */
+const MESSAGE_TIMEOUT_MS = 180_000;
+/** librdkafka RD_KAFKA_RESP_ERR__QUEUE_FULL. */
+const ERR_QUEUE_FULL = -184;
+
+export function recordValue(index: number, kind: RecordKind): Buffer {
+  if (kind === 'undecodable') return UNDECODABLE;
+  const marker = kind === 'normal' ? '' : `,"chaos":"${kind}"`;
+  return Buffer.from(`{"i":${index}${marker},"pad":"${PAD}"}`, 'latin1');
+}
+
+export class Feed {
+  sent = 0;
+  acked = 0;
+  errors = 0;
+  private readonly producer: Kafka.Producer;
+  private lastError: string | undefined;
+
+  constructor(private readonly plan: FeedPlan) {
+    this.producer = new Kafka.Producer(
+      {
+        'metadata.broker.list': plan.brokers,
+        'client.id': 'turbine-chaos-feed',
+        dr_cb: true,
+        'enable.idempotence': true,
+        'linger.ms': 5,
+        'reconnect.backoff.max.ms': 1000,
+      },
+      { 'message.timeout.ms': MESSAGE_TIMEOUT_MS, partitioner: 'murmur2_random' },
+    );
+    // Transport errors while the broker restarts: librdkafka retries; delivery reports carry what fails.
+    this.producer.on('event.error', () => {});
+    this.producer.on('delivery-report', (error) => {
+      if (error) {
+        this.errors++;
+        this.lastError = errorMessage(error);
+      } else this.acked++;
+    });
+  }
+
+  async connect(): Promise<void> {
+    await new Promise<void>((resolve, reject) =>
+      this.producer.connect({ timeout: 15_000 }, (error) => (error ? reject(error) : resolve())),
+    );
+    this.producer.setPollInterval(20);
+  }
+
+  /** Produces every record on schedule, then waits until each one is acknowledged or failed. */
+  async run(): Promise<void> {
+    const { count, rate, keys, topic } = this.plan;
+    const start = performance.now();
+    while (this.sent < count) {
+      const due = Math.min(count, Math.floor(((performance.now() - start) / 1000) * rate) + 1);
+      while (this.sent < due) {
+        const index = this.sent;
+        const key = Buffer.from(`key-${index % keys}`, 'latin1');
+        try {
+          this.producer.produce(topic, null, recordValue(index, this.plan.kindOf(index)), key, Date.now());
+          this.sent++;
+        } catch (error) {
+          if ((error as { code?: number }).code !== ERR_QUEUE_FULL) throw error;
+          break;
+        }
+      }
+      await sleep(TICK_MS);
+    }
+    while (this.acked + this.errors < this.sent) await sleep(50);
+    if (this.errors > 0) process.stderr.write(`chaos feed: ${this.errors} records failed: ${this.lastError}\n`);
+  }
+
+  async close(): Promise<void> {
+    await new Promise<void>((resolve) => this.producer.disconnect(() => resolve()));
+  }
+}

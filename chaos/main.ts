@@ -1,0 +1,117 @@
+/**
+ * `npm run chaos`: runs the chaos scenarios against the chaos broker (scripts/kafka.sh with
+ * KAFKA_HOME_DIR / KAFKA_PORT / KAFKA_CONTROLLER_PORT, default .kafka-chaos on 9192/9193),
+ * starting it if needed and stopping it afterwards if it started it. Prints one JSON line per
+ * scenario and ordering on stdout; exits 1 when any invariant failed, 2 on bad flags.
+ */
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { checkEnum, enumFlag, type FlagSpec, parseFlags } from '../src/cli/args.js';
+import type { VerifyOrdering } from '../src/cli/verify-analysis.js';
+import { errorMessage, TurbineError } from '../src/errors.js';
+import { brokerAddress, brokerDown, brokerRunning, brokerUp, chaosBroker } from './broker.js';
+import { type Guarantee, runScenario } from './runner.js';
+import { SCENARIOS, type ScenarioName } from './scenarios.js';
+
+export const CHAOS_HELP = `Usage: npm run chaos -- [options]    (or: node dist/chaos/main.js [options])
+
+Runs engine instances as child processes against a local broker while faults are injected, then
+prints one JSON line per scenario: {scenario, ordering, guarantee, recordsIn, recordsOut,
+deadLettered, lost, duplicates, orderViolations, maxStallMs, kills, durationMs, stops,
+stallBoundMs, uncleanExits, failures}. See docs/chaos.md.
+
+Options:
+  --scenario S       ${SCENARIOS.join(' | ')} | all (default all)
+  --short            the scaled-down sizes npm test uses
+  --ordering O       partition | key (default: both, one line each)
+  --guarantee G      at-least-once | exactly-once (default at-least-once; passed to turbine run --guarantee)
+  --brokers B        broker to use (default 127.0.0.1:$KAFKA_PORT, the chaos broker; broker-restart
+                     always restarts the chaos broker, so B must be that broker for it)
+`;
+
+const FLAGS: FlagSpec = {
+  scenario: { type: 'string' },
+  short: { type: 'boolean' },
+  ordering: { type: 'string' },
+  guarantee: { type: 'string' },
+  brokers: { type: 'string' },
+  help: { type: 'boolean' },
+};
+
+/** The repository root: the nearest directory up from here holding package.json. */
+export function repositoryRoot(from: string = __dirname): string {
+  let directory = from;
+  while (!existsSync(join(directory, 'package.json'))) {
+    const parent = dirname(directory);
+    if (parent === directory) throw new Error(`chaos: no package.json above ${from}`);
+    directory = parent;
+  }
+  return directory;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const values = parseFlags('chaos', argv, FLAGS);
+  if (values.help === true) {
+    process.stdout.write(CHAOS_HELP);
+    return 0;
+  }
+  const scenarios: ScenarioName[] =
+    values.scenario === undefined || values.scenario === 'all'
+      ? [...SCENARIOS]
+      : [checkEnum('scenario', values.scenario, SCENARIOS)];
+  const orderings: VerifyOrdering[] =
+    values.ordering === undefined
+      ? ['partition', 'key']
+      : [checkEnum('ordering', values.ordering, ['partition', 'key'])];
+  const guarantee = enumFlag<Guarantee>(values, 'guarantee', ['at-least-once', 'exactly-once'], 'at-least-once');
+  const root = repositoryRoot();
+  const broker = chaosBroker(root);
+  const brokers = typeof values.brokers === 'string' ? values.brokers : brokerAddress(broker);
+  if (scenarios.includes('broker-restart') && brokers !== brokerAddress(broker)) {
+    throw new TurbineError(
+      'CONFIG_INVALID',
+      `--brokers must be the chaos broker ${brokerAddress(broker)} for broker-restart (got ${brokers})`,
+      { details: { flag: 'brokers' } },
+    );
+  }
+
+  const startedBroker = brokers === brokerAddress(broker) && !(await brokerRunning(root, broker));
+  if (startedBroker) await brokerUp(root, broker);
+  let failed = 0;
+  try {
+    for (const scenario of scenarios) {
+      for (const ordering of orderings) {
+        const line = await runScenario({
+          scenario,
+          short: values.short === true,
+          ordering,
+          guarantee,
+          brokers,
+          broker,
+          root,
+          logDir: join(root, '.tmp', 'chaos'),
+        });
+        process.stdout.write(`${JSON.stringify(line)}\n`);
+        if (line.failures.length > 0) failed++;
+      }
+    }
+  } finally {
+    if (startedBroker) await brokerDown(root, broker);
+  }
+  return failed > 0 ? 1 : 0;
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      // Native client handles can outlive the run by a few seconds; do not wait for them.
+      process.exitCode = code;
+      setTimeout(() => process.exit(code), 200).unref();
+    },
+    (error: unknown) => {
+      const code = error instanceof TurbineError && error.code === 'CONFIG_INVALID' ? 2 : 1;
+      process.stderr.write(`chaos: ${errorMessage(error)}\n`);
+      process.exit(code);
+    },
+  );
+}

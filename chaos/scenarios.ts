@@ -1,0 +1,198 @@
+/**
+ * The chaos scenarios: how much input each one feeds, how the engines are configured, and the
+ * script of faults it plays while the feed runs. Every script leaves at least one instance
+ * running; the runner then waits until the group committed the whole input.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { RecordKind } from './feed.js';
+import type { Fleet, Instance } from './fleet.js';
+
+export const SCENARIOS = ['kill9', 'broker-restart', 'poison', 'churn'] as const;
+export type ScenarioName = (typeof SCENARIOS)[number];
+
+export interface ScenarioContext {
+  fleet: Fleet;
+  short: boolean;
+  /** Records the feed has handed to the producer so far. */
+  sent(): number;
+  /** Stops and starts the chaos broker; adds the time it was away to `outageMs`. */
+  restartBroker(): Promise<void>;
+  kills: number;
+  stops: number;
+  outageMs: number;
+}
+
+export interface Scenario {
+  name: ScenarioName;
+  count: number;
+  /** Records per second the feed offers. */
+  rate: number;
+  /** Worker threads per instance. */
+  poolSize: number;
+  /** Extra `turbine run` flags for this scenario. */
+  flags: string[];
+  /** Records that hang their worker cost a batch attempt and a single-record attempt, each cut at the task timeout. */
+  hangs: number;
+  kindOf(index: number): RecordKind;
+  script(context: ScenarioContext): Promise<void>;
+}
+
+const pick = <T>(items: readonly T[]): T => items[Math.floor(Math.random() * items.length)]!;
+
+const normal = (): RecordKind => 'normal';
+
+async function untilSent(context: ScenarioContext, records: number): Promise<void> {
+  while (context.sent() < records) await sleep(50);
+}
+
+/** Scales the fleet down to one instance with SIGTERM (the newest one stays). */
+function downToOne(context: ScenarioContext): void {
+  const running = context.fleet.running();
+  for (const instance of running.slice(0, -1)) {
+    context.fleet.terminate(instance);
+    context.stops++;
+  }
+}
+
+/** How long a kill waits for a settled instance (start-up and rebalances are slow on a loaded machine). */
+const VICTIM_WAIT_MS = 20_000;
+/**
+ * A kill -9 victim must have held its latest assignment this long. Otherwise kills chain: a
+ * partition's new owner is killed while it replays from the last commit, and the partition
+ * pays another session timeout each time without a single new record done.
+ */
+const SETTLED_MS = 5_000;
+
+/** A running instance settled on its assignment, waiting up to VICTIM_WAIT_MS; else one that joined; else any. */
+async function killVictim(fleet: Fleet): Promise<Instance | undefined> {
+  const deadline = Date.now() + VICTIM_WAIT_MS;
+  while (fleet.settled(SETTLED_MS).length === 0 && Date.now() < deadline) await sleep(100);
+  for (const candidates of [fleet.settled(SETTLED_MS), fleet.joined(), fleet.running()])
+    if (candidates.length > 0) return pick(candidates);
+  return undefined;
+}
+
+function kill9(short: boolean): Scenario {
+  const kills = short ? 2 : 12;
+  const intervalMs = short ? 2_000 : 5_000;
+  const warmMs = short ? 3_000 : 5_000;
+  return {
+    name: 'kill9',
+    count: short ? 10_000 : 200_000,
+    rate: short ? 1_000 : 2_500,
+    poolSize: 1,
+    flags: [],
+    hangs: 0,
+    kindOf: normal,
+    async script(context) {
+      const { fleet } = context;
+      fleet.start();
+      await sleep(warmMs);
+      fleet.start();
+      fleet.start();
+      await sleep(warmMs);
+      for (let k = 0; k < kills; k++) {
+        const victim = await killVictim(fleet);
+        if (victim === undefined) break;
+        await fleet.kill(victim);
+        context.kills++;
+        fleet.start();
+        await sleep(intervalMs);
+      }
+      downToOne(context);
+    },
+  };
+}
+
+function brokerRestart(short: boolean): Scenario {
+  const count = short ? 6_000 : 100_000;
+  return {
+    name: 'broker-restart',
+    count,
+    rate: short ? 1_000 : 2_000,
+    poolSize: 1,
+    flags: [],
+    hangs: 0,
+    kindOf: normal,
+    async script(context) {
+      context.fleet.start();
+      context.fleet.start();
+      await untilSent(context, Math.floor(count * 0.4));
+      await context.restartBroker();
+    },
+  };
+}
+
+function poison(short: boolean): Scenario {
+  const count = short ? 5_000 : 60_000;
+  const hangs = short ? 2 : 5;
+  const hangAt = new Set(Array.from({ length: hangs }, (_, h) => Math.floor(((h + 1) * count) / (hangs + 1)) + 1));
+  return {
+    name: 'poison',
+    count,
+    rate: short ? 1_000 : 2_000,
+    poolSize: 2,
+    // Small batches: a throwing record fails its whole batch, which is then retried record by record.
+    flags: ['--batch-max-records', '50', '--retry-max-attempts', '1', '--retry-initial-ms', '50'],
+    hangs,
+    kindOf(index) {
+      if (hangAt.has(index)) return 'hang';
+      if (index % 1000 === 137) return 'undecodable';
+      if (index % 1000 === 611) return 'throw';
+      return 'normal';
+    },
+    async script(context) {
+      context.fleet.start();
+      context.fleet.start();
+    },
+  };
+}
+
+/** At most this many engine processes at once (draining ones included): 2 cores are shared. */
+const CHURN_MAX_ALIVE = 6;
+const CHURN_TICK_MS = 500;
+
+function churn(short: boolean): Scenario {
+  const churnMs = short ? 8_000 : 60_000;
+  return {
+    name: 'churn',
+    count: short ? 8_000 : 90_000,
+    rate: short ? 1_000 : 1_500,
+    poolSize: 1,
+    flags: [],
+    hangs: 0,
+    kindOf: normal,
+    async script(context) {
+      const { fleet } = context;
+      fleet.start();
+      fleet.start();
+      const end = Date.now() + churnMs;
+      while (Date.now() < end) {
+        await sleep(CHURN_TICK_MS);
+        let started: Instance | undefined;
+        if (fleet.alive().length < CHURN_MAX_ALIVE) started = fleet.start();
+        // Stop one that has joined the group (so it has its SIGTERM handler): a graceful stop.
+        const running = fleet.running().filter((i) => i !== started);
+        const candidates = fleet.joined().filter((i) => i !== started);
+        if (candidates.length > 0 && running.length > 1) {
+          fleet.terminate(pick(candidates));
+          context.stops++;
+        }
+      }
+      downToOne(context);
+    },
+  };
+}
+
+export function scenario(name: ScenarioName, short: boolean): Scenario {
+  switch (name) {
+    case 'kill9':
+      return kill9(short);
+    case 'broker-restart':
+      return brokerRestart(short);
+    case 'poison':
+      return poison(short);
+    case 'churn':
+      return churn(short);
+  }
+}
