@@ -173,10 +173,18 @@ function spinSetup(o: Options, w: number, ordering: Order, poolSize = o.poolSize
   return { worker: SPIN_WORKER, poolSize, ordering, instances, env: { SPIN_US: String(w) } };
 }
 
-async function latencyAt(o: Options, label: string, w: number, rate: number, setup: TurbineSetup, load = SPIN_LOAD) {
-  log(`${label}: latency at ${fmt(rate)} records/s offered for ${o.latencySeconds} s...`);
+async function latencyAt(
+  o: Options,
+  label: string,
+  w: number,
+  rate: number,
+  setup: TurbineSetup,
+  load = SPIN_LOAD,
+  durationS = o.latencySeconds,
+) {
+  log(`${label}: latency at ${fmt(rate)} records/s offered for ${durationS} s...`);
   try {
-    const r = await latencyRun(o.brokers, { label, w, ratePerSec: rate, durationS: o.latencySeconds, setup, load });
+    const r = await latencyRun(o.brokers, { label, w, ratePerSec: rate, durationS, setup, load });
     log(`${label}: p50 ${r.row.p50} ms, p99 ${r.row.p99} ms, p99.9 ${r.row.p999} ms (${fmt(r.row.count)} records)`);
     return r;
   } catch (error) {
@@ -184,7 +192,7 @@ async function latencyAt(o: Options, label: string, w: number, rate: number, set
       label,
       w,
       ratePerSec: Math.round(rate),
-      durationS: o.latencySeconds,
+      durationS,
       count: 0,
       p50: null,
       p99: null,
@@ -249,10 +257,11 @@ async function spinCurve(o: Options, report: BenchReport): Promise<void> {
                     w,
                     threads: o.poolSize,
                     order,
-                    timeoutMs: timeout + 60_000,
+                    timeoutMs: timeout + 120_000,
                   });
             if (r.perSec !== null) row.runs.push(Math.round(r.perSec));
             row.perSec = r.perSec === null ? null : Math.round(r.perSec);
+            if ('threads' in r && r.threads !== undefined) row.threads = r.threads;
             if (r.notRun) {
               row.notRun = r.notRun;
               if (!failures || failures.count < 2)
@@ -376,9 +385,11 @@ async function adaptive(o: Options, report: BenchReport): Promise<void> {
     { name: 'fixed 500 records', args: ['--batch-target-ms', '0', '--batch-max-records', '500'] },
     { name: 'fixed 50 records', args: ['--batch-target-ms', '0', '--batch-max-records', '50'] },
   ];
+  // Shorter than the cost-curve latency runs: twelve of them have to fit the time budget.
+  const adaptiveS = Math.min(o.latencySeconds, 6);
   report.adaptive = {
     available: true,
-    note: `Latency runs as in section 1 (${o.latencySeconds} s each, partition order, pool ${o.poolSize}) at 20% and 80% of the peak at that W (the cost-curve median, or pool × 10⁶/W when W was not measured). Fixed = \`--batch-target-ms 0\` with \`--batch-max-records\`.`,
+    note: `Latency runs as in section 1 (${adaptiveS} s each, partition order, pool ${o.poolSize}) at 20% and 80% of the peak at that W (the cost-curve median, or pool × 10⁶/W when W was not measured). Fixed = \`--batch-target-ms 0\` with \`--batch-max-records\`.`,
     rows: [],
   };
   for (const w of o.quick ? [100] : [100, 1000]) {
@@ -390,7 +401,7 @@ async function adaptive(o: Options, report: BenchReport): Promise<void> {
     ] as const) {
       for (const c of configs) {
         const setup: TurbineSetup = { ...spinSetup(o, w, 'partition'), args: c.args };
-        const r = await latencyAt(o, `adaptive W=${w} ${load} ${c.name}`, w, peak * share, setup);
+        const r = await latencyAt(o, `adaptive W=${w} ${load} ${c.name}`, w, peak * share, setup, SPIN_LOAD, adaptiveS);
         report.adaptive.rows.push({
           w,
           load,
@@ -476,12 +487,23 @@ async function main(): Promise<void> {
       }
     }
   }
+  // Results are written after each part too, so an interrupted run still leaves what it measured.
+  const checkpoint = () => {
+    report.durationMs = Date.now() - started;
+    writeOutputs(o, report);
+  };
   await spinCurve(o, report);
-  if (o.sections.includes('inventory')) await inventory(o, report);
-  if (o.sections.includes('scaling')) await scaling(o, report);
+  checkpoint();
+  if (o.sections.includes('inventory')) {
+    await inventory(o, report);
+    checkpoint();
+  }
+  if (o.sections.includes('scaling')) {
+    await scaling(o, report);
+    checkpoint();
+  }
   if (o.sections.includes('adaptive')) await adaptive(o, report);
-  report.durationMs = Date.now() - started;
-  writeOutputs(o, report);
+  checkpoint();
   log(`done in ${(report.durationMs / 60_000).toFixed(1)} min`);
 }
 

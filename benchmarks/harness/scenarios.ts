@@ -145,6 +145,8 @@ export async function drainWithBareLoop(
 
 export interface PeerRun {
   perSec: number | null;
+  /** Threads (or processes) the peer says it used, when it says. */
+  threads?: number;
   notRun?: string;
 }
 
@@ -170,7 +172,8 @@ export async function drainWithPeer(
     const done = result.json?.records;
     if (typeof done === 'number' && done < records)
       return { perSec: null, notRun: `processed ${done} of ${records} records` };
-    return { perSec };
+    const threads = result.json?.threads;
+    return typeof threads === 'number' ? { perSec, threads } : { perSec };
   } finally {
     await dropTopics(brokers, [output]);
   }
