@@ -91,6 +91,38 @@ describe('renderResults', () => {
     expect(markdown).toContain('Not run: `turbine run --help` does not list --batch-target-ms.');
   });
 
+  it('tabulates adaptive against fixed batching when the build has it', () => {
+    const report = fixtureReport();
+    report.adaptive = {
+      available: true,
+      note: 'Latency runs at 20% and 80% of peak.',
+      rows: [
+        {
+          w: 100,
+          load: 'low (20%)',
+          ratePerSec: 3_400,
+          config: 'adaptive (default target)',
+          perSec: 3_390,
+          p50: 3,
+          p99: 9,
+        },
+        {
+          w: 100,
+          load: 'low (20%)',
+          ratePerSec: 3_400,
+          config: 'fixed 500 records',
+          perSec: null,
+          p50: null,
+          p99: null,
+          notRun: 'engine exited',
+        },
+      ],
+    };
+    const md = renderResults(report);
+    expect(md).toContain('| 100 | low (20%) | 3,400 | adaptive (default target) | 3,390 | 3 | 9 |');
+    expect(md).toContain('| 100 | low (20%) | 3,400 | fixed 500 records | not run: engine exited | – | – |');
+  });
+
   it('says which sections a partial run left out', () => {
     const report = fixtureReport();
     report.settings.sections = ['cost'];
