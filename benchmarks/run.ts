@@ -28,6 +28,7 @@ import { CHART_FILES, latencyChart, throughputChart } from './harness/results-ch
 import { renderScalingSection, updateGeneratedSection } from './harness/scaling-doc.js';
 import {
   AVRO_SCHEMA,
+  cleanUpOnInterrupt,
   drainWithBareLoop,
   drainWithPeer,
   drainWithTurbine,
@@ -38,7 +39,7 @@ import {
   latencyRun,
   loadgenCeiling,
   PARTITIONS,
-  randomName,
+  randomTopic,
   SPIN_LOAD,
   SPIN_WORKER,
   type TurbineSetup,
@@ -165,8 +166,12 @@ async function repeatDrain(
   return row;
 }
 
+/**
+ * A safety net, not a measurement: 2 minutes plus 4× the pool's pure work time plus 3 ms per
+ * record, so a busy machine (records/s in the hundreds) still finishes its drain.
+ */
 function drainTimeout(records: number, w: number, threads: number): number {
-  return 60_000 + ((records * Math.max(w, 50)) / 1e6 / Math.max(1, threads)) * 4000;
+  return 120_000 + records * ((w / 1000 / Math.max(1, threads)) * 4 + 3);
 }
 
 function spinSetup(o: Options, w: number, ordering: Order, poolSize = o.poolSize, instances = 1): TurbineSetup {
@@ -206,14 +211,14 @@ async function latencyAt(
 }
 
 /** Sections 1–3 share one pre-filled topic per W: Turbine (both orders), the bare loop, kcat, peers. */
-async function spinCurve(o: Options, report: BenchReport): Promise<void> {
+async function spinCurve(o: Options, report: BenchReport, checkpoint: () => void): Promise<void> {
   const want = (s: Section) => o.sections.includes(s);
   // A peer that failed twice is not called again: a broken setup must not eat the time budget.
   const peerFailures = new Map<string, { count: number; reason: string }>();
   for (const w of o.ws) {
     if (!want('cost') && !want('peers') && !(want('overhead') && w === 0)) continue;
     const records = countFor(o, w);
-    const input = randomName(`spin-${w}`);
+    const input = randomTopic(`spin-${w}`);
     log(`W = ${w} µs: filling ${input} with ${fmt(records)} records of ${VALUE_SIZE} B...`);
     try {
       await fillTopic(o.brokers, input, records, SPIN_LOAD);
@@ -286,12 +291,13 @@ async function spinCurve(o: Options, report: BenchReport): Promise<void> {
         report.costLatency.push(r.row);
       }
     }
+    checkpoint();
   }
 }
 
 async function inventory(o: Options, report: BenchReport): Promise<void> {
   const records = o.quick ? 15_000 : INVENTORY_COUNT;
-  const input = randomName('inventory');
+  const input = randomTopic('inventory');
   const setup: TurbineSetup = {
     worker: INVENTORY_WORKER,
     poolSize: o.poolSize,
@@ -321,7 +327,7 @@ async function inventory(o: Options, report: BenchReport): Promise<void> {
 async function scaling(o: Options, report: BenchReport): Promise<void> {
   const w = SCALING_W;
   const records = countFor(o, w);
-  const input = randomName('scaling');
+  const input = randomTopic('scaling');
   log(`scaling W = ${w} µs: filling ${input} with ${fmt(records)} records...`);
   const shapes: Array<[number, number]> = [
     [1, 1],
@@ -447,6 +453,7 @@ function writeOutputs(o: Options, report: BenchReport): void {
 
 async function main(): Promise<void> {
   const o = parseOptions();
+  cleanUpOnInterrupt(o.brokers, log);
   if (!existsSync(SPIN_WORKER)) throw new Error('dist/ is missing: run `npm run build` first (npm run bench does)');
   const report: BenchReport = {
     env: environment(),
@@ -492,8 +499,7 @@ async function main(): Promise<void> {
     report.durationMs = Date.now() - started;
     writeOutputs(o, report);
   };
-  await spinCurve(o, report);
-  checkpoint();
+  await spinCurve(o, report, checkpoint);
   if (o.sections.includes('inventory')) {
     await inventory(o, report);
     checkpoint();

@@ -18,11 +18,13 @@ import { EngineProcess, ROOT, runLoadgenProcess } from './harness/processes.js';
 import { createProgressLog } from './harness/progress-log.js';
 import type { SoakSummary } from './harness/report.js';
 import {
+  cleanUpOnInterrupt,
   drainWithTurbine,
   dropTopics,
   fillTopic,
   PARTITIONS,
   randomName,
+  randomTopic,
   SPIN_LOAD,
   SPIN_WORKER,
   VALUE_SIZE,
@@ -79,6 +81,7 @@ async function main(): Promise<void> {
     },
   });
   const brokers = values.brokers ?? process.env.TURBINE_BENCH_BROKERS ?? '127.0.0.1:9092';
+  cleanUpOnInterrupt(brokers, log);
   const durationS = Math.round(number(values.minutes, 10, 'minutes') * 60);
   const warmupS = Math.round(number(values['warmup-minutes'], 2, 'warmup-minutes') * 60);
   const w = number(values.w, 100, 'w');
@@ -91,7 +94,7 @@ async function main(): Promise<void> {
   let rate = values.rate === undefined ? 0 : number(values.rate, 0, 'rate');
   if (rate === 0) {
     const records = Math.max(5000, Math.round(((poolSize * 1e6) / Math.max(w, 25)) * 5));
-    const probe = randomName('soak-peak');
+    const probe = randomTopic('soak-peak');
     log(`measuring the peak: draining ${records.toLocaleString('en-US')} records at W = ${w} µs...`);
     try {
       await fillTopic(brokers, probe, records, SPIN_LOAD);
@@ -111,8 +114,8 @@ async function main(): Promise<void> {
     }
   }
 
-  const input = randomName('soak-in');
-  const output = randomName('soak-out');
+  const input = randomTopic('soak-in');
+  const output = randomTopic('soak-out');
   let engine: EngineProcess | undefined;
   const samples: Array<[number, number]> = [];
   try {

@@ -14,6 +14,30 @@ const TURBINE_BIN = join(ROOT, 'bin', 'turbine.js');
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Every child still running, so an interrupted run can end them (see killChildren). */
+const liveChildren = new Set<ChildProcess>();
+
+function track(child: ChildProcess, detached: boolean): ChildProcess {
+  liveChildren.add(child);
+  child.once('exit', () => liveChildren.delete(child));
+  if (detached) detachedChildren.add(child);
+  return child;
+}
+const detachedChildren = new WeakSet<ChildProcess>();
+
+/** SIGKILLs every child this process started and has not seen exit (whole groups for peers). */
+export function killChildren(): void {
+  for (const child of liveChildren) {
+    if (child.pid === undefined) continue;
+    try {
+      if (detachedChildren.has(child)) process.kill(-child.pid, 'SIGKILL');
+      else child.kill('SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+}
+
 /** A free TCP port on 127.0.0.1 (closed again before use; good enough on one machine). */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -127,11 +151,14 @@ export class EngineProcess {
       'warn',
       ...(o.args ?? []),
     ];
-    const child = spawn(process.execPath, args, {
-      cwd: ROOT,
-      env: { ...process.env, ...o.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = track(
+      spawn(process.execPath, args, {
+        cwd: ROOT,
+        env: { ...process.env, ...o.env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      }),
+      false,
+    );
     const engine = new EngineProcess(child, port);
     await engine.waitFor(async () => (await engine.stats()) !== null, 30_000, 'metrics server');
     return engine;
@@ -242,10 +269,10 @@ export interface LoadgenResult {
 
 /** Runs `turbine loadgen` with the given flags in its own process and returns its JSON summary. */
 export async function runLoadgenProcess(args: string[], timeoutMs = 600_000): Promise<LoadgenResult> {
-  const child = spawn(process.execPath, [TURBINE_BIN, 'loadgen', ...args], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = track(
+    spawn(process.execPath, [TURBINE_BIN, 'loadgen', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] }),
+    false,
+  );
   const out = tail(child, 'stdout');
   const err = tail(child, 'stderr');
   const code = await waitExit(child, timeoutMs);
@@ -272,12 +299,15 @@ export async function runJsonCommand(
   env: Record<string, string> = {},
 ): Promise<JsonLineResult> {
   // Detached: its own process group, so a timeout also ends what a peer's script started (a JVM...).
-  const child = spawn(command, args, {
-    cwd: ROOT,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true,
-  });
+  const child = track(
+    spawn(command, args, {
+      cwd: ROOT,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    }),
+    true,
+  );
   const out = tail(child, 'stdout');
   const err = tail(child, 'stderr');
   let spawnError: Error | undefined;

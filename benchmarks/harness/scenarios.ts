@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { deleteTopics, ensureTopics } from '../../src/admin/topics.js';
 import { measureLatencies } from './latency-reader.js';
-import { EngineProcess, ROOT, runJsonCommand, runLoadgenProcess, timeDrain } from './processes.js';
+import { EngineProcess, killChildren, ROOT, runJsonCommand, runLoadgenProcess, timeDrain } from './processes.js';
 import type { LatencyRow, Order } from './report.js';
 import { summarizeLatencies } from './statistics.js';
 
@@ -24,9 +24,35 @@ export function randomName(prefix: string): string {
   return `bench-${prefix}-${randomBytes(4).toString('hex')}`;
 }
 
+/** Topics made by this run and not dropped yet (an interrupted run deletes them). */
+const liveTopics = new Set<string>();
+
+/** A fresh topic name, remembered until dropTopics deletes it. */
+export function randomTopic(prefix: string): string {
+  const name = randomName(prefix);
+  liveTopics.add(name);
+  liveTopics.add(`${name}.dlq`);
+  return name;
+}
+
 /** Deletes topics, ignoring errors (they may never have been created). */
 export async function dropTopics(brokers: string, names: string[]): Promise<void> {
   await deleteTopics(brokers, names).catch(() => undefined);
+  for (const name of names) liveTopics.delete(name);
+}
+
+/**
+ * On SIGINT / SIGTERM: kill every child process (engines, load generators, peers) and delete every
+ * topic this run made, then exit 130, so an interrupted run leaves nothing behind.
+ */
+export function cleanUpOnInterrupt(brokers: string, log: (message: string) => void): void {
+  const handler = (signal: string) => {
+    log(`${signal}: stopping child processes and deleting ${liveTopics.size} topic(s)...`);
+    killChildren();
+    void dropTopics(brokers, [...liveTopics]).finally(() => process.exit(130));
+  };
+  process.once('SIGINT', () => handler('SIGINT'));
+  process.once('SIGTERM', () => handler('SIGTERM'));
 }
 
 /** What the load generator writes: JSON stock movements of VALUE_SIZE bytes, or Avro ones. */
@@ -63,7 +89,7 @@ export async function fillTopic(brokers: string, topic: string, count: number, s
 
 /** The load generator's ceiling: records/s as fast as it goes, into a topic deleted afterwards. */
 export async function loadgenCeiling(brokers: string, count: number, valueSize: number): Promise<number> {
-  const topic = randomName('loadgen');
+  const topic = randomTopic('loadgen');
   try {
     const raw: LoadShape = { format: 'raw', keys: 1000 };
     const summary = await runLoadgenProcess([...loadArgs(brokers, topic, raw, valueSize), '--count', String(count)]);
@@ -90,7 +116,7 @@ export async function drainWithTurbine(
   setup: TurbineSetup,
   timeoutMs: number,
 ): Promise<{ perSec: number; peakRssMb: number | null }> {
-  const output = randomName('out');
+  const output = randomTopic('out');
   const group = randomName('group');
   const engines: EngineProcess[] = [];
   try {
@@ -123,7 +149,7 @@ export async function drainWithBareLoop(
   w: number,
   timeoutMs: number,
 ): Promise<{ perSec: number; peakRssMb: number | null }> {
-  const output = randomName('out');
+  const output = randomTopic('out');
   try {
     await ensureTopics(brokers, [{ name: output, partitions: PARTITIONS }]);
     const result = await runJsonCommand(
@@ -159,7 +185,7 @@ export async function drainWithPeer(
   o: { w: number; threads: number; order: Order; timeoutMs: number },
 ): Promise<PeerRun> {
   if (!existsSync(PEER_SCRIPT)) return { perSec: null, notRun: `${PEER_SCRIPT.replace(`${ROOT}/`, '')} is missing` };
-  const output = randomName('out');
+  const output = randomTopic('out');
   try {
     await ensureTopics(brokers, [{ name: output, partitions: PARTITIONS }]);
     const args = [PEER_SCRIPT, peer, '--brokers', brokers, '--input', input, '--output', output]
@@ -201,8 +227,8 @@ const WARMUP_MS = 1000;
  * open-loop schedule; then both topics are read back and each output paired with its input.
  */
 export async function latencyRun(brokers: string, o: LatencyRunOptions): Promise<LatencyRunResult> {
-  const input = randomName('lat-in');
-  const output = randomName('lat-out');
+  const input = randomTopic('lat-in');
+  const output = randomTopic('lat-out');
   let engine: EngineProcess | undefined;
   try {
     await ensureTopics(brokers, [
