@@ -14,7 +14,7 @@ function seriesName(row: ThroughputRow): string {
   return row.order ? `${row.system} (${row.order})` : row.system;
 }
 
-/** One line per system and order over every W it ran at (cost curve, overhead and peers). */
+/** One line per system and order over every W it ran at: a colour per system, key order dashed. */
 export function throughputChart(report: BenchReport): string {
   const rows = [...report.cost, ...report.overhead, ...report.peers].filter(
     (r) => r.perSec !== null && r.instances === 1,
@@ -22,8 +22,8 @@ export function throughputChart(report: BenchReport): string {
   const byName = new Map<string, LineSeries>();
   for (const row of rows) {
     const name = seriesName(row);
-    const series = byName.get(name) ?? { name, points: [] };
-    byName.set(name, { name, points: [...series.points, { x: row.w, y: row.perSec! }] });
+    const series = byName.get(name) ?? { name, points: [], colorKey: row.system, dashed: row.order === 'key' };
+    byName.set(name, { ...series, points: [...series.points, { x: row.w, y: row.perSec! }] });
   }
   return lineChart([...byName.values()], {
     title: `Throughput vs CPU per record (${report.settings.partitions} partitions, ${report.settings.valueSize} B values)`,

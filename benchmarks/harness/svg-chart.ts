@@ -12,6 +12,10 @@ export interface ChartPoint {
 export interface LineSeries {
   name: string;
   points: readonly ChartPoint[];
+  /** Series with the same colour key share a colour (default: the name). */
+  colorKey?: string;
+  /** Drawn dashed (for example key order next to the solid partition order). */
+  dashed?: boolean;
 }
 
 export type AxisScale = 'linear' | 'log';
@@ -42,7 +46,7 @@ export interface BarChartOptions {
 }
 
 const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#17becf'];
-const MARGIN = { left: 70, right: 200, top: 40, bottom: 50 };
+const MARGIN = { left: 70, right: 240, top: 40, bottom: 50 };
 
 export function escapeXml(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
@@ -136,20 +140,26 @@ function yAxisLines(axis: Axis, plotW: number, plotH: number, label: string): st
   return out;
 }
 
-function legend(names: readonly string[], x: number): string[] {
-  return names.flatMap((name, i) => {
+interface LegendEntry {
+  name: string;
+  color: string;
+  dashed?: boolean;
+}
+
+function legend(entries: readonly LegendEntry[], x: number, asLines: boolean): string[] {
+  return entries.flatMap((entry, i) => {
     const y = MARGIN.top + 10 + i * 18;
-    const color = PALETTE[i % PALETTE.length];
-    return [
-      `<rect x="${x}" y="${y - 9}" width="12" height="12" fill="${color}"/>`,
-      `<text x="${x + 18}" y="${y + 1}">${escapeXml(name)}</text>`,
-    ];
+    const dash = entry.dashed ? ' stroke-dasharray="5,3"' : '';
+    const swatch = asLines
+      ? `<line x1="${x}" y1="${y - 3}" x2="${x + 16}" y2="${y - 3}" stroke="${entry.color}" stroke-width="2.5"${dash}/>`
+      : `<rect x="${x}" y="${y - 9}" width="12" height="12" fill="${entry.color}"/>`;
+    return [swatch, `<text x="${x + 22}" y="${y + 1}">${escapeXml(entry.name)}</text>`];
   });
 }
 
 /** A line chart; series with no points still get a legend entry. */
 export function lineChart(series: readonly LineSeries[], o: LineChartOptions): string {
-  const width = o.width ?? 760;
+  const width = o.width ?? 820;
   const height = o.height ?? 420;
   const plotW = width - MARGIN.left - MARGIN.right;
   const plotH = height - MARGIN.top - MARGIN.bottom;
@@ -170,31 +180,30 @@ export function lineChart(series: readonly LineSeries[], o: LineChartOptions): s
   body.push(
     `<text x="${MARGIN.left + plotW / 2}" y="${height - 10}" text-anchor="middle">${escapeXml(o.xLabel)}</text>`,
   );
-  series.forEach((s, i) => {
-    const color = PALETTE[i % PALETTE.length];
+  const colorKeys = [...new Set(series.map((s) => s.colorKey ?? s.name))];
+  const colorOf = (s: LineSeries) => PALETTE[colorKeys.indexOf(s.colorKey ?? s.name) % PALETTE.length]!;
+  for (const s of series) {
+    const color = colorOf(s);
     const points = [...s.points].filter((p) => o.yScale === 'linear' || p.y > 0).sort((a, b) => a.x - b.x);
     if (points.length > 1) {
       const path = points.map((p) => `${px(p.x).toFixed(1)},${py(p.y).toFixed(1)}`).join(' ');
-      body.push(`<polyline points="${path}" fill="none" stroke="${color}" stroke-width="2"/>`);
+      const dash = s.dashed ? ' stroke-dasharray="6,4"' : '';
+      body.push(`<polyline points="${path}" fill="none" stroke="${color}" stroke-width="2"${dash}/>`);
     }
     for (const p of points) {
       body.push(
         `<circle cx="${px(p.x).toFixed(1)}" cy="${py(p.y).toFixed(1)}" r="3.5" fill="${color}"><title>${escapeXml(`${s.name}: ${compactNumber(p.y)} at ${p.x}`)}</title></circle>`,
       );
     }
-  });
-  body.push(
-    ...legend(
-      series.map((s) => s.name),
-      width - MARGIN.right + 15,
-    ),
-  );
+  }
+  const entries = series.map((s) => ({ name: s.name, color: colorOf(s), ...(s.dashed ? { dashed: true } : {}) }));
+  body.push(...legend(entries, width - MARGIN.right + 15, true));
   return frame(width, height, o.title, body);
 }
 
 /** Grouped bars: one group per category, one bar per series. */
 export function barChart(series: readonly BarSeries[], o: BarChartOptions): string {
-  const width = o.width ?? 760;
+  const width = o.width ?? 820;
   const height = o.height ?? 420;
   const plotW = width - MARGIN.left - MARGIN.right;
   const plotH = height - MARGIN.top - MARGIN.bottom;
@@ -220,11 +229,7 @@ export function barChart(series: readonly BarSeries[], o: BarChartOptions): stri
       );
     });
   });
-  body.push(
-    ...legend(
-      series.map((s) => s.name),
-      width - MARGIN.right + 15,
-    ),
-  );
+  const entries = series.map((s, i) => ({ name: s.name, color: PALETTE[i % PALETTE.length]! }));
+  body.push(...legend(entries, width - MARGIN.right + 15, false));
   return frame(width, height, o.title, body);
 }

@@ -53,7 +53,7 @@ describe('lineChart', () => {
   it('keeps every coordinate inside the canvas', () => {
     for (const [, cx, cy] of svg.matchAll(/cx="([\d.-]+)" cy="([\d.-]+)"/g)) {
       expect(Number(cx)).toBeGreaterThanOrEqual(0);
-      expect(Number(cx)).toBeLessThanOrEqual(760);
+      expect(Number(cx)).toBeLessThanOrEqual(820);
       expect(Number(cy)).toBeGreaterThanOrEqual(0);
       expect(Number(cy)).toBeLessThanOrEqual(420);
     }
@@ -63,6 +63,44 @@ describe('lineChart', () => {
     const ys = [...svg.matchAll(/<circle cx="[\d.]+" cy="([\d.]+)"/g)].map((m) => Number(m[1]));
     // turbine's points in x order: 30k, 25k, 15k, 1.9k → y grows downwards.
     expect(ys.slice(0, 4)).toEqual([...ys.slice(0, 4)].sort((a, b) => a - b));
+  });
+});
+
+describe('lineChart styles', () => {
+  it('gives series with one colour key one colour, and draws dashed series dashed', () => {
+    const svg = lineChart(
+      [
+        {
+          name: 'turbine (partition)',
+          colorKey: 'turbine',
+          points: [
+            { x: 0, y: 10 },
+            { x: 100, y: 5 },
+          ],
+        },
+        {
+          name: 'turbine (key)',
+          colorKey: 'turbine',
+          dashed: true,
+          points: [
+            { x: 0, y: 9 },
+            { x: 100, y: 4 },
+          ],
+        },
+        {
+          name: 'peer',
+          points: [
+            { x: 0, y: 8 },
+            { x: 100, y: 3 },
+          ],
+        },
+      ],
+      { title: 't', xLabel: 'x', yLabel: 'y', xScale: 'log', yScale: 'log' },
+    );
+    const strokes = [...svg.matchAll(/<polyline [^>]*stroke="(#[0-9a-f]+)"/g)].map((m) => m[1]);
+    expect(strokes[0]).toBe(strokes[1]);
+    expect(strokes[2]).not.toBe(strokes[0]);
+    expect(count(svg, /<polyline [^>]*stroke-dasharray/g)).toBe(1);
   });
 });
 
