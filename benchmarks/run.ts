@@ -58,6 +58,8 @@ const USAGE = `Usage: npm run bench -- [options]   (node dist/benchmarks/run.js 
   --out-dir DIR        where RESULTS.md, results.json and the charts go (default benchmarks/ for a
                        full run, benchmarks/out/ for --quick, --only or --w)
   --brokers B          default 127.0.0.1:9092 (or TURBINE_BENCH_BROKERS)
+  --render FILE        measure nothing: render RESULTS.md and the charts again from a results.json
+                       (picking up the latest benchmarks/soak.json) into --out-dir (default benchmarks/)
 `;
 const DEFAULT_PEERS = ['kafkajs-main', 'kafkajs-piscina', 'parallel-consumer', 'arroyo'];
 /** Records per input topic by W: about 4 s of Turbine work on 2 cores (full run). */
@@ -66,6 +68,8 @@ const INVENTORY_COUNT = 100_000;
 const SCALING_W = 100;
 
 interface Options {
+  /** A results.json to render instead of measuring. */
+  render?: string;
   brokers: string;
   quick: boolean;
   runs: number;
@@ -98,6 +102,7 @@ function parseOptions(): Options {
       peers: { type: 'string' },
       'out-dir': { type: 'string' },
       brokers: { type: 'string' },
+      render: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -113,13 +118,14 @@ function parseOptions(): Options {
     }
   }
   const quick = values.quick === true;
-  const partial = quick || values.only !== undefined || values.w !== undefined;
+  const partial = (quick || values.only !== undefined || values.w !== undefined) && values.render === undefined;
   const runs = Number(values.runs ?? (quick ? 1 : 3));
   if (!Number.isInteger(runs) || runs < 1) {
     process.stderr.write('--runs: a positive integer\n');
     process.exit(2);
   }
   return {
+    ...(values.render === undefined ? {} : { render: values.render }),
     brokers: values.brokers ?? process.env.TURBINE_BENCH_BROKERS ?? '127.0.0.1:9092',
     quick,
     runs,
@@ -453,6 +459,12 @@ function writeOutputs(o: Options, report: BenchReport): void {
 
 async function main(): Promise<void> {
   const o = parseOptions();
+  if (o.render !== undefined) {
+    const saved = JSON.parse(readFileSync(o.render, 'utf8')) as BenchReport;
+    const report = { ...saved, soak: readSoak() ?? saved.soak };
+    writeOutputs({ ...o, sections: report.settings.sections }, report);
+    return;
+  }
   cleanUpOnInterrupt(o.brokers, log);
   if (!existsSync(SPIN_WORKER)) throw new Error('dist/ is missing: run `npm run build` first (npm run bench does)');
   const report: BenchReport = {
