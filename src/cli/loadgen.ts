@@ -203,8 +203,16 @@ const PROGRESS_STATS_INTERVAL_MS = 250;
 /** librdkafka RD_KAFKA_RESP_ERR__TIMED_OUT, as returned by a flush that did not empty the queue. */
 const ERR_TIMED_OUT = -185;
 
-export async function runLoadgen(input: LoadgenInput, ioInput: Partial<CliIo> = {}): Promise<LoadgenSummary> {
-  const options = resolveLoadgenOptions(input);
+/** Runs the load a program describes (defaults filled in and checked first). */
+export function runLoadgen(input: LoadgenInput, ioInput: Partial<CliIo> = {}): Promise<LoadgenSummary> {
+  return generateLoad(resolveLoadgenOptions(input), ioInput);
+}
+
+/**
+ * Runs the load with options already resolved (by parseLoadgenArgs): resolving them again would
+ * read the defaulted count as a --count given next to --duration.
+ */
+export async function generateLoad(options: LoadgenOptions, ioInput: Partial<CliIo> = {}): Promise<LoadgenSummary> {
   const io = defaultIo(ioInput);
   // Build generators first so a bad schema fails before any connection is made.
   const values = createValueGenerator(options);

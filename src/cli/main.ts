@@ -3,7 +3,7 @@
  * exit 2 for invalid configuration, 1 for runtime failures.
  */
 import { runDemo } from './demo.js';
-import { LOADGEN_HELP, parseLoadgenArgs, runLoadgen } from './loadgen.js';
+import { generateLoad, LOADGEN_HELP, parseLoadgenArgs } from './loadgen.js';
 import { formatCliError, runCommand } from './run.js';
 import { parseVerifyArgs, runVerify, VERIFY_HELP } from './verify.js';
 
@@ -28,7 +28,7 @@ async function dispatch(argv: string[]): Promise<number> {
         process.stdout.write(`${LOADGEN_HELP}\n`);
         return 0;
       }
-      await runLoadgen(parseLoadgenArgs(rest));
+      await generateLoad(parseLoadgenArgs(rest));
       return 0;
     case 'verify': {
       if (wantsHelp) {

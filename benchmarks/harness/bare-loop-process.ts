@@ -1,0 +1,36 @@
+/**
+ * Runs the bare node-rdkafka loop (benchmarks/peers/bare-loop.ts) as its own process and prints
+ * one JSON line: {"records","ms","perSec","peakRssMb"}.
+ *   node dist/benchmarks/harness/bare-loop-process.js --brokers B --input T --output T2 --group G --spin-us W --count C
+ */
+import { parseArgs } from 'node:util';
+import { runBareLoop } from '../peers/bare-loop.js';
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      brokers: { type: 'string' },
+      input: { type: 'string' },
+      output: { type: 'string' },
+      group: { type: 'string' },
+      'spin-us': { type: 'string' },
+      count: { type: 'string' },
+    },
+  });
+  const { brokers, input, output, group, count } = values;
+  if (!brokers || !input || !output || !group || !count)
+    throw new Error('--brokers --input --output --group --count are required');
+  const records = Number(count);
+  const ms = await runBareLoop({ brokers, input, output, group, records, spinUs: Number(values['spin-us'] ?? 0) });
+  // resourceUsage().maxRSS is the peak resident set in KiB.
+  const peakRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
+  process.stdout.write(
+    `${JSON.stringify({ records, ms: Math.round(ms), perSec: Math.round((records / ms) * 1000), peakRssMb })}\n`,
+  );
+  process.exit(0);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

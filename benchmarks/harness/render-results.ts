@@ -1,0 +1,320 @@
+/**
+ * Renders benchmarks/RESULTS.md from a run's report (pure: the caller writes the file and the
+ * charts named in CHART_FILES next to it).
+ */
+import type { BenchReport, LatencyRow, Order, Section, ThroughputRow } from './report.js';
+import { CHART_FILES } from './results-charts.js';
+import { cpuEfficiency } from './statistics.js';
+import { evaluateTargets, turbineRow } from './targets.js';
+
+const num = (n: number | null | undefined) =>
+  n === null || n === undefined ? '–' : Math.round(n).toLocaleString('en-US');
+const ms = (n: number | null | undefined) => (n === null || n === undefined ? '–' : String(n));
+const pct = (n: number | null) => (n === null ? '–' : `${(n * 100).toFixed(0)}%`);
+
+function table(header: string[], rows: string[][]): string[] {
+  return [
+    `| ${header.join(' | ')} |`,
+    `|${header.map(() => '---').join('|')}|`,
+    ...rows.map((r) => `| ${r.join(' | ')} |`),
+  ];
+}
+
+function runsCell(row: ThroughputRow): string {
+  if (row.notRun) return `not run: ${row.notRun}`;
+  return row.runs.map((r) => num(r)).join(', ');
+}
+
+function notRunSection(report: BenchReport, section: Section): string[] | null {
+  return report.settings.sections.includes(section)
+    ? null
+    : ['', `_Not run in this invocation (sections run: ${report.settings.sections.join(', ')})._`];
+}
+
+function environmentLines(report: BenchReport): string[] {
+  const e = report.env;
+  const lines = [
+    `- date: ${e.date}`,
+    `- git: ${e.git}`,
+    `- node: ${e.node}`,
+    `- cpu: ${e.cpu} × ${e.cpuCount}; memory ${e.memoryGiB} GiB; load average at start ${e.loadAverage.toFixed(2)} per core`,
+    `- kafka: ${e.kafka}`,
+    `- librdkafka: ${e.librdkafka}`,
+    `- command: \`${report.settings.command}\`${report.settings.quick ? ' (**--quick**: small counts, one run; not for comparison)' : ''}`,
+    `- run time: ${(report.durationMs / 60_000).toFixed(1)} min`,
+  ];
+  for (const l of report.loadgen) {
+    lines.push(
+      `- load generator ceiling (\`turbine loadgen\`, own process, ${num(l.records)} records of ${l.valueSize} B, 12 partitions): ${l.perSec === null ? `not run: ${l.notRun ?? '?'}` : `${num(l.perSec)} records/s`}`,
+    );
+  }
+  return lines;
+}
+
+function latencyTable(rows: LatencyRow[]): string[] {
+  return table(
+    [
+      'scenario',
+      'offered rate (records/s)',
+      'duration (s)',
+      'records measured',
+      'p50 (ms)',
+      'p99 (ms)',
+      'p99.9 (ms)',
+      'max (ms)',
+    ],
+    rows.map((r) =>
+      r.notRun
+        ? [r.label, num(r.ratePerSec), String(r.durationS), `not run: ${r.notRun}`, '–', '–', '–', '–']
+        : [r.label, num(r.ratePerSec), String(r.durationS), num(r.count), ms(r.p50), ms(r.p99), ms(r.p999), ms(r.max)],
+    ),
+  );
+}
+
+function costSection(report: BenchReport): string[] {
+  const s = report.settings;
+  const out = [
+    '',
+    '## 1. CPU cost curve (spin worker)',
+    '',
+    `Turbine as its own process (\`node bin/turbine.js run\`, pool ${s.poolSize}) drains a pre-filled topic of ${s.partitions} partitions with ${s.valueSize} B JSON values; records/s from the first consumed record to the last one finished (engine /stats polled every 20 ms), median of ${s.runs} run(s), each with a fresh group. Efficiency = records/s ÷ (pool × 10⁶/W). Peak RSS = the engine process's VmHWM (largest over the runs).`,
+  ];
+  const skipped = notRunSection(report, 'cost');
+  if (skipped) return [...out, ...skipped];
+  out.push(
+    '',
+    ...table(
+      ['W (µs)', 'order', 'records', 'runs (records/s)', 'median records/s', 'efficiency', 'peak RSS (MiB)'],
+      report.cost.map((r) => [
+        String(r.w),
+        r.order ?? '–',
+        num(r.records),
+        runsCell(r),
+        num(r.perSec),
+        pct(r.perSec === null ? null : cpuEfficiency(r.perSec, r.threads * r.instances, r.w)),
+        num(r.peakRssMb),
+      ]),
+    ),
+    '',
+    "Latency: the engine runs (partition order) while `turbine loadgen`, in its own process, offers 50% of the median peak above on a fixed open-loop schedule. Each output record is matched to its input through the lineage headers (`turbine.source.partition` / `turbine.source.offset`); latency = output LogAppendTime (the output topic is created with `message.timestamp.type=LogAppendTime`) − input CreateTime (set by the load generator when it hands the record to librdkafka), so it includes the load generator's own batching, both broker writes and the engine. Records produced in the first second are left out (warm-up). Millisecond resolution.",
+    '',
+    ...latencyTable(report.costLatency),
+  );
+  return out;
+}
+
+function overheadSection(report: BenchReport): string[] {
+  const out = [
+    '',
+    '## 2. Overhead at W = 0',
+    '',
+    "Same topic as the cost curve at W = 0. The bare loop (benchmarks/peers/bare-loop.ts, its own process) consumes, copies and produces in one thread with Turbine's client settings, delivery reports, lineage headers and commits: the client ceiling. kcat pipes `kcat -C | kcat -P` through run-peer.sh.",
+  ];
+  const skipped = notRunSection(report, 'overhead');
+  if (skipped) return [...out, ...skipped];
+  const turbine = turbineRow(report, 0, 'partition');
+  const rows = [...(turbine ? [turbine] : []), ...report.overhead];
+  const bare = report.overhead.find((r) => r.system === 'bare node-rdkafka loop' && r.perSec !== null);
+  out.push(
+    '',
+    ...table(
+      ['system', 'threads', 'runs (records/s)', 'median records/s', 'vs bare loop', 'peak RSS (MiB)'],
+      rows.map((r) => [
+        r.system,
+        String(r.threads),
+        runsCell(r),
+        num(r.perSec),
+        bare && r.perSec !== null ? `${(r.perSec / bare.perSec!).toFixed(2)}×` : '–',
+        num(r.peakRssMb),
+      ]),
+    ),
+  );
+  return out;
+}
+
+function peersSection(report: BenchReport): string[] {
+  const out = [
+    '',
+    '## 3. Peers on the same work',
+    '',
+    'Each peer (benchmarks/peers/, called as `bash benchmarks/peers/run-peer.sh <peer> ...`) drains the same topic as Turbine at that W, with the same thread count, ordering mode and spin cost, one run each; records/s as the peer reports it.',
+  ];
+  const skipped = notRunSection(report, 'peers');
+  if (skipped) return [...out, ...skipped];
+  const orders: Order[] = ['partition', 'key'];
+  const rows: string[][] = [];
+  for (const peer of report.peers) {
+    const turbine = peer.order ? turbineRow(report, peer.w, peer.order) : undefined;
+    rows.push([
+      String(peer.w),
+      peer.order ?? '–',
+      peer.system,
+      String(peer.threads),
+      peer.notRun ? `not run: ${peer.notRun}` : num(peer.perSec),
+      num(turbine?.perSec),
+      turbine && peer.perSec !== null ? `${(turbine.perSec! / peer.perSec).toFixed(2)}×` : '–',
+    ]);
+  }
+  rows.sort((a, b) => Number(a[0]) - Number(b[0]) || orders.indexOf(a[1] as Order) - orders.indexOf(b[1] as Order));
+  out.push(
+    '',
+    ...table(['W (µs)', 'order', 'peer', 'threads', 'peer records/s', 'Turbine records/s', 'Turbine ÷ peer'], rows),
+  );
+  return out;
+}
+
+function inventorySection(report: BenchReport): string[] {
+  const out = [
+    '',
+    '## 4. Inventory worker (Avro in, JSON out)',
+    '',
+    'workers/inventory.ts with `--input-format avro --input-schema workers/schemas/stock-movement.avsc` (Confluent framing), values from `turbine loadgen --format avro --keys 500`; pool = cores, partition order. Latency at 50% of the measured peak, as in section 1 (the worker emits one level record per movement plus low-stock alerts).',
+  ];
+  const skipped = notRunSection(report, 'inventory');
+  if (skipped) return [...out, ...skipped];
+  const t = report.inventory.throughput;
+  if (t) {
+    out.push(
+      '',
+      ...table(
+        ['records', 'runs (records/s)', 'median records/s', 'peak RSS (MiB)'],
+        [[num(t.records), runsCell(t), num(t.perSec), num(t.peakRssMb)]],
+      ),
+    );
+  }
+  if (report.inventory.latency) out.push('', ...latencyTable([report.inventory.latency]));
+  return out;
+}
+
+function scalingSection(report: BenchReport): string[] {
+  const out = [
+    '',
+    '## 5. Scaling',
+    '',
+    'Pool size and engine instances (separate processes in one group, started together; the time includes the cooperative rebalance that splits the partitions) on the same pre-filled topic. The model and where these points sit on it: [docs/scaling.md](../docs/scaling.md).',
+  ];
+  const skipped = notRunSection(report, 'scaling');
+  if (skipped) return [...out, ...skipped];
+  out.push(
+    '',
+    ...table(
+      [
+        'W (µs)',
+        'instances',
+        'pool per instance',
+        'runs (records/s)',
+        'median records/s',
+        'efficiency',
+        'peak RSS per instance (MiB)',
+      ],
+      report.scaling.map((r) => [
+        String(r.w),
+        String(r.instances),
+        String(r.threads),
+        runsCell(r),
+        num(r.perSec),
+        pct(r.perSec === null ? null : cpuEfficiency(r.perSec, r.threads * r.instances, r.w)),
+        num(r.peakRssMb),
+      ]),
+    ),
+  );
+  return out;
+}
+
+function adaptiveSection(report: BenchReport): string[] {
+  const out = ['', '## 6. Adaptive batching vs fixed batch sizes'];
+  const skipped = notRunSection(report, 'adaptive');
+  if (skipped) return [...out, ...skipped];
+  const a = report.adaptive;
+  if (!a.available) return [...out, '', `Not run: ${a.note}`];
+  out.push(
+    '',
+    a.note,
+    '',
+    ...table(
+      ['W (µs)', 'load', 'offered records/s', 'batching', 'delivered records/s', 'p50 (ms)', 'p99 (ms)'],
+      a.rows.map((r) =>
+        r.notRun
+          ? [String(r.w), r.load, num(r.ratePerSec), r.config, `not run: ${r.notRun}`, '–', '–']
+          : [String(r.w), r.load, num(r.ratePerSec), r.config, num(r.perSec), ms(r.p50), ms(r.p99)],
+      ),
+    ),
+  );
+  return out;
+}
+
+function soakSection(report: BenchReport): string[] {
+  const out = [
+    '',
+    '## 7. Soak',
+    '',
+    'A separate run, `npm run bench:soak` (not part of `npm run bench`): see [SOAK.md](SOAK.md).',
+  ];
+  const s = report.soak;
+  if (s) {
+    out.push(
+      '',
+      `Last soak (${s.date}, git ${s.git}): W = ${s.w} µs at ${num(s.ratePerSec)} records/s for ${s.durationS} s; RSS ${s.rssAfterWarmupMb} MiB after the ${s.warmupS} s warm-up, peak afterwards ${s.rssPeakAfterWarmupMb} MiB, at the end ${s.rssEndMb} MiB: growth ${(s.growth * 100).toFixed(1)}%.`,
+    );
+  }
+  return out;
+}
+
+function closingNote(report: BenchReport): string[] {
+  const quote: string[] = [];
+  const w0 = turbineRow(report, 0, 'partition');
+  const bare = report.overhead.find((r) => r.system === 'bare node-rdkafka loop' && r.perSec !== null);
+  if (w0 && bare)
+    quote.push(
+      `W = 0: Turbine ${num(w0.perSec)}/s vs bare loop ${num(bare.perSec)}/s (${(w0.perSec! / bare.perSec!).toFixed(2)}×).`,
+    );
+  for (const w of [100, 1000]) {
+    const r = turbineRow(report, w, 'partition');
+    if (r) quote.push(`W = ${w} µs: ${num(r.perSec)}/s, efficiency ${pct(cpuEfficiency(r.perSec!, r.threads, w))}.`);
+  }
+  const lat = report.costLatency.find((r) => r.w === 100 && r.p99 !== null);
+  if (lat) quote.push(`p99 at W = 100 µs, ${num(lat.ratePerSec)}/s offered: ${lat.p99} ms.`);
+  return quote.length === 0 ? [] : ['', '## Closing note', '', ...quote.map((q) => `- ${q}`)];
+}
+
+export function renderResults(report: BenchReport): string {
+  const verdicts = evaluateTargets(report);
+  const lines = [
+    '<!-- Generated by `npm run bench` (benchmarks/run.ts) from benchmarks/results.json: do not edit by hand. -->',
+    '',
+    '# Benchmark results',
+    '',
+    '**Generated file, do not edit**: rerun `npm run bench` (see benchmarks/run.ts for options).',
+    '',
+    '## Environment',
+    '',
+    ...environmentLines(report),
+    '',
+    '## Targets (issue 3)',
+    '',
+    ...table(
+      ['target', 'status', 'measured'],
+      verdicts.map((v) => [
+        v.target,
+        v.status === 'met' ? 'met' : v.status === 'missed' ? '**missed**' : v.status,
+        v.measured,
+      ]),
+    ),
+    '',
+    '## Charts',
+    '',
+    `![Throughput vs W](${CHART_FILES.throughput})`,
+    '',
+    `![Latency percentiles](${CHART_FILES.latency})`,
+    ...costSection(report),
+    ...overheadSection(report),
+    ...peersSection(report),
+    ...inventorySection(report),
+    ...scalingSection(report),
+    ...adaptiveSection(report),
+    ...soakSection(report),
+    ...closingNote(report),
+    '',
+  ];
+  return lines.join('\n');
+}

@@ -1,0 +1,114 @@
+/**
+ * The data a benchmark run collects, as plain JSON (benchmarks/results.json), from which
+ * RESULTS.md and the SVG charts are rendered.
+ */
+
+export type Order = 'partition' | 'key';
+
+export interface EnvironmentInfo {
+  date: string;
+  node: string;
+  cpu: string;
+  cpuCount: number;
+  memoryGiB: number;
+  kafka: string;
+  librdkafka: string;
+  git: string;
+  /** Other processes' CPU share while the run started (load average ÷ cores), as a noise hint. */
+  loadAverage: number;
+}
+
+export interface LoadgenCeiling {
+  valueSize: number;
+  records: number;
+  perSec: number | null;
+  notRun?: string;
+}
+
+/** One system at one W: repeated drains of the same pre-filled topic, median reported. */
+export interface ThroughputRow {
+  system: string;
+  order: Order | null;
+  w: number;
+  /** Worker threads (or processes) per instance. */
+  threads: number;
+  instances: number;
+  records: number;
+  /** records/s of each run. */
+  runs: number[];
+  /** Median of runs; null when not run. */
+  perSec: number | null;
+  /** Largest VmHWM over the runs (engine processes only). */
+  peakRssMb: number | null;
+  notRun?: string;
+}
+
+/** End-to-end latency of an open-loop load: input CreateTime → output LogAppendTime. */
+export interface LatencyRow {
+  label: string;
+  w: number;
+  ratePerSec: number;
+  durationS: number;
+  /** Output records measured (after the warm-up second). */
+  count: number;
+  p50: number | null;
+  p99: number | null;
+  p999: number | null;
+  max: number | null;
+  notRun?: string;
+}
+
+export interface AdaptiveRow {
+  w: number;
+  load: string;
+  ratePerSec: number;
+  config: string;
+  /** Outputs per second over the load, as measured from the output topic. */
+  perSec: number | null;
+  p50: number | null;
+  p99: number | null;
+  notRun?: string;
+}
+
+export interface SoakSummary {
+  date: string;
+  git: string;
+  w: number;
+  ratePerSec: number;
+  durationS: number;
+  warmupS: number;
+  /** [seconds since start, RSS MiB] every sample. */
+  samples: Array<[number, number]>;
+  rssAfterWarmupMb: number;
+  rssEndMb: number;
+  rssPeakAfterWarmupMb: number;
+  /** (peak after warm-up − RSS at warm-up end) ÷ RSS at warm-up end. */
+  growth: number;
+  p99Ms: number | null;
+}
+
+export const SECTIONS = ['env', 'cost', 'overhead', 'peers', 'inventory', 'scaling', 'adaptive'] as const;
+export type Section = (typeof SECTIONS)[number];
+
+export interface BenchReport {
+  env: EnvironmentInfo;
+  settings: {
+    quick: boolean;
+    runs: number;
+    partitions: number;
+    valueSize: number;
+    poolSize: number;
+    sections: Section[];
+    command: string;
+  };
+  loadgen: LoadgenCeiling[];
+  cost: ThroughputRow[];
+  costLatency: LatencyRow[];
+  overhead: ThroughputRow[];
+  peers: ThroughputRow[];
+  inventory: { throughput: ThroughputRow | null; latency: LatencyRow | null };
+  scaling: ThroughputRow[];
+  adaptive: { available: boolean; note: string; rows: AdaptiveRow[] };
+  soak: SoakSummary | null;
+  durationMs: number;
+}

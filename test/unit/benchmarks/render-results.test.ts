@@ -1,0 +1,132 @@
+// RESULTS.md rendering and the target verdicts: a generated banner, every section, "not run" rows
+// with their reason, and met / missed with the measured gap.
+import { renderResults } from '../../../benchmarks/harness/render-results';
+import { evaluateTargets } from '../../../benchmarks/harness/targets';
+import { fixtureReport } from './report-fixture';
+
+describe('evaluateTargets', () => {
+  const verdicts = new Map(evaluateTargets(fixtureReport()).map((v) => [v.target, v]));
+  const verdict = (prefix: string) => [...verdicts.entries()].find(([t]) => t.startsWith(prefix))![1];
+
+  it('meets the load generator target at 250k/s', () => {
+    expect(verdict('Load generator').status).toBe('met');
+  });
+
+  it('misses the W = 0 overhead target at 0.75× and states the gap', () => {
+    const v = verdict('W = 0');
+    expect(v.status).toBe('missed');
+    expect(v.measured).toContain('0.75×');
+    expect(v.measured).toContain('gap 0.15×');
+  });
+
+  it('judges CPU efficiency against pool × 10⁶/W', () => {
+    expect(verdict('W = 100 µs').status).toBe('met'); // 17,000 / 20,000 = 85%
+    const w1000 = verdict('W = 1000 µs');
+    expect(w1000.status).toBe('missed'); // 1,700 / 2,000 = 85% < 90%
+    expect(w1000.measured).toBe('85% (gap 5 points)');
+  });
+
+  it('names the peer that is ahead, and counts peers not run', () => {
+    const partition = verdict('Turbine ahead of every peer at every W (partition');
+    expect(partition.status).toBe('missed');
+    expect(partition.measured).toContain('parallel-consumer at W=1000');
+    const key = verdict('Turbine ahead of every peer at every W (key');
+    expect(key.status).toBe('met');
+    expect(key.measured).toContain('1 of 2 peer rows not run');
+  });
+
+  it('misses the p99 target when one W ≤ 100 is over 50 ms', () => {
+    const v = verdict('p99');
+    expect(v.status).toBe('missed');
+    expect(v.measured).toContain('worst gap 12 ms');
+  });
+
+  it('reports the soak as not measured without a soak result', () => {
+    expect(verdict('RSS growth').status).toBe('not measured');
+  });
+});
+
+describe('renderResults', () => {
+  const markdown = renderResults(fixtureReport());
+
+  it('opens with the generated banner and the environment', () => {
+    expect(markdown.split('\n')[0]).toContain('do not edit');
+    expect(markdown).toContain('- git: abc1234');
+    expect(markdown).toContain('250,000 records/s');
+  });
+
+  it('has every section and links both charts', () => {
+    for (const heading of [
+      '## Targets',
+      '## 1. CPU cost curve',
+      '## 2. Overhead at W = 0',
+      '## 3. Peers',
+      '## 4. Inventory',
+      '## 5. Scaling',
+      '## 6. Adaptive',
+      '## 7. Soak',
+      '## Closing note',
+    ]) {
+      expect(markdown).toContain(heading);
+    }
+    expect(markdown).toContain('](throughput-vs-w.svg)');
+    expect(markdown).toContain('](latency-percentiles.svg)');
+  });
+
+  it('shows runs, medians and efficiency in the cost table', () => {
+    expect(markdown).toContain('| 0 | partition | 10,000 | 29,000, 30,000, 31,000 | 30,000 | – | 200 |');
+    expect(markdown).toContain('| 100 | partition | 10,000 | 17,000 | 17,000 | 85% | 200 |');
+  });
+
+  it('writes "not run" with the reason for peers and kcat', () => {
+    expect(markdown).toContain('not run: exit 3: python missing');
+    expect(markdown).toContain('not run: kcat: command not found');
+  });
+
+  it('compares each peer with Turbine at the same W and order', () => {
+    expect(markdown).toContain('| 100 | partition | kafkajs-main | 2 | 8,000 | 17,000 | 2.13× |');
+  });
+
+  it('marks adaptive batching not run when the build lacks it', () => {
+    expect(markdown).toContain('Not run: `turbine run --help` does not list --batch-target-ms.');
+  });
+
+  it('tabulates adaptive against fixed batching when the build has it', () => {
+    const report = fixtureReport();
+    report.adaptive = {
+      available: true,
+      note: 'Latency runs at 20% and 80% of peak.',
+      rows: [
+        {
+          w: 100,
+          load: 'low (20%)',
+          ratePerSec: 3_400,
+          config: 'adaptive (default target)',
+          perSec: 3_390,
+          p50: 3,
+          p99: 9,
+        },
+        {
+          w: 100,
+          load: 'low (20%)',
+          ratePerSec: 3_400,
+          config: 'fixed 500 records',
+          perSec: null,
+          p50: null,
+          p99: null,
+          notRun: 'engine exited',
+        },
+      ],
+    };
+    const md = renderResults(report);
+    expect(md).toContain('| 100 | low (20%) | 3,400 | adaptive (default target) | 3,390 | 3 | 9 |');
+    expect(md).toContain('| 100 | low (20%) | 3,400 | fixed 500 records | not run: engine exited | – | – |');
+  });
+
+  it('says which sections a partial run left out', () => {
+    const report = fixtureReport();
+    report.settings.sections = ['cost'];
+    const partial = renderResults(report);
+    expect(partial).toContain('_Not run in this invocation (sections run: cost)._');
+  });
+});
