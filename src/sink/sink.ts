@@ -267,9 +267,15 @@ export class Sink {
     }
   }
 
+  /** Still to be produced: not dropped with a replaced producer nor settled with an aborted transaction. */
+  private live(message: OutboundMessage): boolean {
+    return this.outstanding ? this.outstanding.has(message) : this.pendingGroups.has(message.group);
+  }
+
   private submit(message: OutboundMessage): void {
-    // Its group was dropped (producer replaced, perhaps by an earlier message of this send).
-    if (!this.pendingGroups.has(message.group)) return;
+    // Its group was dropped (producer replaced, perhaps by an earlier message of this send), or,
+    // exactly-once, the message was settled as failed with its transaction.
+    if (!this.live(message)) return;
     if (this.parkedHead < this.parked.length || !this.connected) {
       // Keep order behind messages already waiting for queue space (or for a new producer).
       this.parked.push(message);
@@ -327,7 +333,7 @@ export class Sink {
     // A group dropped meanwhile (its producer was replaced) is rewound, not produced again.
     setTimeout(
       () => {
-        if (this.pendingGroups.has(m.group)) this.submit(m);
+        if (this.live(m)) this.submit(m);
       },
       delay * (0.5 + Math.random() / 2),
     ).unref();
