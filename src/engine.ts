@@ -111,6 +111,8 @@ interface Connected {
 }
 
 const CONNECT_TIMEOUT_MS = 15_000;
+/** A partition with records waiting that delivered nothing this long is restarted (stall watchdog). */
+const STALL_RESTART_MS = 15_000;
 /** First contact with the brokers; failing it is logged and retried with backoff. */
 const PROBE_TIMEOUT_MS = 5_000;
 /** Bounds reached this long: pause partitions so rebalance callbacks keep being served. */
@@ -172,6 +174,8 @@ export class Engine extends EventEmitter {
    * are dropped, and the offset each is re-read from (-1: take the first dropped offset).
    */
   private readonly rewindTargets = new Map<PartitionId, number>();
+  /** Stall watchdog: each partition's last restart and the wait before the next one. */
+  private readonly stallRestarts = new Map<PartitionId, { at: number; waitMs: number }>();
   private txnId: string | undefined;
   /**
    * Exactly-once: revoked partitions whose last transaction is being committed. Results that
@@ -409,6 +413,11 @@ export class Engine extends EventEmitter {
     if (this.flow.isPaused) {
       this.parts?.source.pause(tps);
       for (const tp of tps) this.paused.add(partitionId(tp.topic, tp.partition));
+    } else {
+      // librdkafka keeps a partition's pause flag across unassign and a later assign
+      // (librdkafka#1849): a partition this instance paused, lost and got back would otherwise
+      // never be fetched again. Resuming a partition that is not paused does nothing.
+      this.parts?.source.resume(tps);
     }
     this.metrics.rebalances.inc({ kind: 'assign' }, 1);
     this.metrics.assignedPartitions.set(this.partitions.size);
@@ -445,6 +454,7 @@ export class Engine extends EventEmitter {
     for (const tp of tps) {
       const id = partitionId(tp.topic, tp.partition);
       this.partitions.delete(id);
+      this.stallRestarts.delete(id);
       this.revoking.delete(id);
       this.sealed.delete(id);
       this.paused.delete(id);
@@ -493,6 +503,7 @@ export class Engine extends EventEmitter {
         size,
       };
       state.track(m.offset);
+      state.lastConsumedAt = now;
       this.flow.add(1, size);
       accepted++;
       const full = this.batcher.add(laneOf(record, ordering, lanes), state.epoch, record, now);
@@ -1160,9 +1171,47 @@ export class Engine extends EventEmitter {
             { topic: s.topic, partition: String(s.partition) },
             Math.max(0, high - committed),
           );
+          this.restartIfStalled(s, high);
         })
         .catch(() => undefined);
     }
+  }
+
+  /**
+   * Stall watchdog. A partition we own, have not paused, with records waiting on the broker and
+   * room to take them, that delivered nothing for STALL_RESTART_MS is resumed and sought to the
+   * next offset it needs, which restarts librdkafka's fetch for it (the workaround librdkafka
+   * gives for fetches lost in pause/assign races, librdkafka#2190 and #5591). The wait doubles
+   * while it does not help, so a tail of transaction markers costs one line now and then.
+   */
+  private restartIfStalled(s: PartitionState, high: number): void {
+    const id = partitionId(s.topic, s.partition);
+    const last = this.stallRestarts.get(id);
+    // Delivering again since the last restart: the next stall starts from the base wait.
+    if (last && s.lastConsumedAt > last.at) this.stallRestarts.delete(id);
+    const next = s.lastOffset >= 0 ? s.lastOffset + 1 : s.committed;
+    // A gap of one can be the commit marker of a transactional input, never delivered.
+    if (next < 0 || high - next <= 1) return;
+    if (this.paused.has(id) || this.revoking.has(id) || this.flow.room <= 0 || this.state !== 'running') return;
+    const restart = this.stallRestarts.get(id);
+    const waitMs = restart ? restart.waitMs * 2 : STALL_RESTART_MS;
+    const now = Date.now();
+    if (now - Math.max(s.lastConsumedAt, restart?.at ?? 0) < (restart?.waitMs ?? STALL_RESTART_MS)) return;
+    this.stallRestarts.set(id, { at: now, waitMs: Math.min(waitMs, 300_000) });
+    this.metrics.stalledPartitionRestarts.inc();
+    this.logger.warn(
+      { topic: s.topic, partition: s.partition, nextOffset: next, highWatermark: high, idleMs: now - s.lastConsumedAt },
+      'partition delivered nothing while records wait; resuming it and seeking to its next offset',
+    );
+    const source = this.parts?.source;
+    if (!source) return;
+    const tp = { topic: s.topic, partition: s.partition };
+    source.resume([tp]);
+    source
+      .seek(tp, next)
+      .catch((error) =>
+        this.logger.warn({ err: errorMessage(error), partition: s.partition }, 'stall restart seek failed'),
+      );
   }
 
   // ---- lifecycle ----

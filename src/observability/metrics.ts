@@ -183,6 +183,12 @@ export const METRIC_DEFINITIONS = {
     help: 'Fatal producer errors recovered from by re-creating the producer and rewinding owned partitions to the commit point. Outputs since then may be duplicated.',
     labels: [],
   },
+  stalledPartitionRestarts: {
+    type: 'counter',
+    name: 'turbine_stalled_partition_restarts_total',
+    help: 'Owned, unpaused partitions that delivered nothing for 15 s while records waited on the broker, and were resumed and sought to their next offset. Any rise is worth a look at the logs.',
+    labels: [],
+  },
   brokerRtt: {
     type: 'gauge',
     name: 'turbine_kafka_broker_rtt_seconds',

@@ -24,6 +24,9 @@ export class PartitionState {
    */
   private staleAbove: number | undefined;
 
+  /** When this partition last delivered a record (or was assigned): the engine's stall watchdog reads it. */
+  lastConsumedAt = Date.now();
+
   /**
    * `rewind`: consumption restarts at `from` (a seek) after offsets up to `lastConsumed` were
    * consumed; the commit point starts at `from`.
