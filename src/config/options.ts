@@ -58,7 +58,7 @@ export const OPTIONS = {
     doc: 'How long a partial batch waits for more records before it is dispatched.',
   },
   batchTargetMs: {
-    schema: int(0, 60_000).default(5),
+    schema: int(0, 60_000).default(50),
     doc: 'Adaptive batching: wanted worker time per batch. Each lane sizes its batches from the measured worker time per record (at most batchMaxRecords), growing under backlog and shrinking when idle; 0 = fixed batches of batchMaxRecords.',
   },
   maxInFlightRecords: {
