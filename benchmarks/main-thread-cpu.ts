@@ -46,7 +46,13 @@ interface EngineLike {
   metrics: { batchSize: HistogramLike; taskDuration: HistogramLike };
   start(): Promise<void>;
   close(): Promise<unknown>;
-  snapshot(): { consumed: number; inFlightRecords: number; produced: number };
+  snapshot(): {
+    consumed: number;
+    inFlightRecords: number;
+    produced: number;
+    workerTasks: number;
+    workerTaskBatches: number;
+  };
 }
 
 const quiet = () =>
@@ -64,7 +70,14 @@ async function runTurbine(
   records: number,
   w: number,
   flags: Record<string, string>,
-): Promise<{ before: Sample; after: Sample; batches: number; meanBatch: number; meanTaskMs: number }> {
+): Promise<{
+  before: Sample;
+  after: Sample;
+  batches: number;
+  meanBatch: number;
+  meanTaskMs: number;
+  batchesPerTask: number;
+}> {
   const id = `cpu-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`;
   const { loadConfig } = require(join(dist, 'src', 'config', 'load.js')) as typeof import('../src/config/load.js');
   const { Engine } = require(join(dist, 'src', 'engine.js')) as { Engine: new (...args: unknown[]) => EngineLike };
@@ -100,6 +113,7 @@ async function runTurbine(
   };
   const size = await sumCount(engine.metrics.batchSize);
   const task = await sumCount(engine.metrics.taskDuration);
+  const { workerTasks, workerTaskBatches } = engine.snapshot();
   await engine.close();
   await deleteTopics(BROKERS, [output, `${id}-dlq`]).catch(() => undefined);
   return {
@@ -108,6 +122,7 @@ async function runTurbine(
     batches: size.count,
     meanBatch: Math.round(size.sum / Math.max(1, size.count)),
     meanTaskMs: Number(((task.sum * 1000) / Math.max(1, task.count)).toFixed(2)),
+    batchesPerTask: Number((workerTaskBatches / Math.max(1, workerTasks)).toFixed(2)),
   };
 }
 

@@ -64,6 +64,9 @@ export interface EngineStats {
   /** Fatal producer errors recovered from. */
   producerRecoveries: number;
   committedBatches: number;
+  /** Tasks sent to worker threads and the batches they carried (more batches: packing). */
+  workerTasks: number;
+  workerTaskBatches: number;
   inFlightRecords: number;
   inFlightBytes: number;
   peakInFlightRecords: number;
@@ -166,6 +169,8 @@ export class Engine extends EventEmitter {
   private joined = false;
   private workerBusyMs = 0;
   private utilizationAt = performance.now();
+  /** pool.tasksRun already added to the workerTasks counter. */
+  private tasksCounted = 0;
   private readonly lastFlowLogAt: Partial<Record<'pause' | 'resume', number>> = {};
   /** recordsProduced children by topic: acknowledgements arrive one by one, so skip the label hashing. */
   private readonly producedCounters = new Map<string, ReturnType<Metrics['recordsProduced']['labels']>>();
@@ -259,6 +264,13 @@ export class Engine extends EventEmitter {
         outputSchemaId: c.outputSchemaId,
       },
       env: this.workerEnv,
+      // A packed task is sized like one adaptive batch: about batchTargetMs of work.
+      ...(c.taskPacking
+        ? {
+            packLimit: () => (this.sizer ? this.sizer.capFor(undefined) : c.batchMaxRecords),
+            maxPackBytes: c.batchMaxBytes,
+          }
+        : {}),
     });
     try {
       await pool.probe();
@@ -537,7 +549,7 @@ export class Engine extends EventEmitter {
     this.metrics.batchesDispatched.inc({ topic: batch.topic });
     this.metrics.batchSize.observe(batch.records.length);
     runBatch(
-      (b, records) => parts.pool.run(b, records),
+      (b, records, packable) => parts.pool.run(b, records, packable),
       batch,
       {
         maxAttempts: this.config.retryMaxAttempts,
@@ -1157,6 +1169,8 @@ export class Engine extends EventEmitter {
       this.utilizationAt = now;
       this.workerBusyMs = 0;
       this.metrics.poolQueueDepth.set(pool.queueSize);
+      this.metrics.workerTasks.inc(pool.tasksRun - this.tasksCounted);
+      this.tasksCounted = pool.tasksRun;
     }
     const source = this.parts?.source;
     if (!source) return;
@@ -1245,6 +1259,8 @@ export class Engine extends EventEmitter {
       parkedKeys: this.parking.size,
       producerRecoveries: this.stats.producerRecoveries,
       committedBatches: this.stats.committedBatches,
+      workerTasks: this.parts?.pool.tasksRun ?? 0,
+      workerTaskBatches: this.parts?.pool.batchesRun ?? 0,
       inFlightRecords: this.flow.inFlightRecords,
       inFlightBytes: this.flow.inFlightBytes,
       peakInFlightRecords: this.flow.peakRecords,

@@ -1,5 +1,6 @@
 /**
- * The worker thread entry run by Piscina: unpack → decode → user function → encode → pack.
+ * The worker thread entry run by Piscina: for each batch of the task, unpack → decode → user
+ * function → encode → pack.
  * It never touches Kafka (node-rdkafka loads in one thread per process only, FACTS.md).
  * Failures are returned as data; a throwing user function rejects nothing.
  */
@@ -7,7 +8,7 @@ import { performance } from 'node:perf_hooks';
 import { threadId, workerData } from 'node:worker_threads';
 import { move, transferableSymbol, valueSymbol } from 'piscina';
 import { type EncodedOutput, packOutput, unpackInput } from '../src/dispatch/codec.js';
-import type { ProbeInput, TaskInput, TaskResult, WorkerSetup } from '../src/dispatch/task.js';
+import type { ProbeInput, TaskInput, TaskOutput, TaskPart, TaskResult, WorkerSetup } from '../src/dispatch/task.js';
 import type { FailureData } from '../src/errors.js';
 import { createSerde } from '../src/serde/serde.js';
 import type { InputRecord, OutputRecord, WorkerFunction, WorkerOutput } from '../src/types.js';
@@ -57,12 +58,15 @@ function message(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-class MovableResult {
+/** The task's output with every part's output buffer moved, not copied. */
+class MovableOutput {
   readonly [transferableSymbol]: ArrayBuffer[];
-  readonly [valueSymbol]: TaskResult;
-  constructor(result: TaskResult) {
-    this[transferableSymbol] = result.buffer ? [result.buffer] : [];
-    this[valueSymbol] = result;
+  readonly [valueSymbol]: TaskOutput;
+  constructor(output: TaskOutput) {
+    const buffers: ArrayBuffer[] = [];
+    for (const result of output.results) if (result.buffer) buffers.push(result.buffer);
+    this[transferableSymbol] = buffers;
+    this[valueSymbol] = output;
   }
 }
 
@@ -79,11 +83,17 @@ function failed(failure: FailureData, started: number, userMs: number): TaskResu
 }
 
 export default async function runTask(task: TaskInput | ProbeInput): Promise<unknown> {
-  const started = performance.now();
   if ('probe' in task) {
     if (loadError !== undefined) throw new Error(loadError);
     return { ok: true, threadId };
   }
+  const results: TaskResult[] = [];
+  for (const part of task.parts) results.push(await runPart(part));
+  return move(new MovableOutput({ results }));
+}
+
+async function runPart(task: TaskPart): Promise<TaskResult> {
+  const started = performance.now();
   if (!userFunction) {
     return failed({ code: 'WORKER_MODULE_INVALID', message: loadError ?? 'not loaded', recordIndex: -1 }, started, 0);
   }
@@ -112,11 +122,11 @@ export default async function runTask(task: TaskInput | ProbeInput): Promise<unk
     indexOf.push(i);
   }
 
-  let results: WorkerOutput[] = [];
+  let outputs: WorkerOutput[] = [];
   const userStarted = performance.now();
   if (batch.length > 0) {
     try {
-      results = await userFunction(batch);
+      outputs = await userFunction(batch);
     } catch (error) {
       return failed(
         { code: 'WORKER_FAILED', message: message(error), recordIndex: -1 },
@@ -126,12 +136,12 @@ export default async function runTask(task: TaskInput | ProbeInput): Promise<unk
     }
   }
   const userMs = performance.now() - userStarted;
-  if (!Array.isArray(results) || results.length !== batch.length) {
+  if (!Array.isArray(outputs) || outputs.length !== batch.length) {
     return failed(
       {
         code: 'WORKER_RESULT_INVALID',
         message: `worker must return an array with one entry per input record (${batch.length}), got ${
-          Array.isArray(results) ? `an array of ${results.length}` : typeof results
+          Array.isArray(outputs) ? `an array of ${outputs.length}` : typeof outputs
         }`,
         recordIndex: -1,
       },
@@ -141,8 +151,8 @@ export default async function runTask(task: TaskInput | ProbeInput): Promise<unk
   }
 
   const perInput: EncodedOutput[][] = new Array(raw.length).fill(NO_OUTPUTS);
-  for (let j = 0; j < results.length; j++) {
-    const entry = results[j];
+  for (let j = 0; j < outputs.length; j++) {
+    const entry = outputs[j];
     if (entry === null || entry === undefined) continue;
     const i = indexOf[j]!;
     try {
@@ -151,7 +161,7 @@ export default async function runTask(task: TaskInput | ProbeInput): Promise<unk
       recordFailures.push({ code: 'ENCODE_ERROR', message: message(error), recordIndex: i });
     }
   }
-  const result: TaskResult = {
+  return {
     ok: true,
     buffer: packOutput(perInput),
     recordFailures,
@@ -160,5 +170,4 @@ export default async function runTask(task: TaskInput | ProbeInput): Promise<unk
     totalMs: performance.now() - started,
     threadId,
   };
-  return move(new MovableResult(result));
 }

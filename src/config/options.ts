@@ -61,6 +61,10 @@ export const OPTIONS = {
     schema: int(0, 60_000).default(50),
     doc: 'Adaptive batching: wanted worker time per batch. Each lane sizes its batches from the measured worker time per record (at most batchMaxRecords), growing under backlog and shrinking when idle; 0 = fixed batches of batchMaxRecords.',
   },
+  taskPacking: {
+    schema: bool.default(true),
+    doc: "While every worker thread is busy, batches waiting for one go out together as one task (up to the adaptive batch size, or batchMaxRecords and batchMaxBytes), so small batches do not each pay a task's fixed cost. Nothing is packed while a thread is free.",
+  },
   maxInFlightRecords: {
     schema: int(1, 10_000_000).default(20_000),
     doc: 'Records consumed but not yet committed-ready; beyond it partitions are paused.',

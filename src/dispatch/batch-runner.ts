@@ -71,7 +71,11 @@ export interface BatchOutcome {
   threadIds: number[];
 }
 
-export type RunTask = (batch: Batch, records: ConsumedRecord[]) => Promise<TaskResult>;
+/**
+ * Runs records of a batch on a worker. `packable` is true only for the whole batch's first
+ * attempt: the pool may then run it in one task with other batches (worker-pool.ts).
+ */
+export type RunTask = (batch: Batch, records: ConsumedRecord[], packable: boolean) => Promise<TaskResult>;
 
 const NON_RETRIABLE: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['DECODE_ERROR', 'ENCODE_ERROR']);
 
@@ -123,7 +127,7 @@ async function attempt(
   for (let n = out.attempts + 1; n <= limit; n++) {
     if (n > 1) await sleep(backoffMs(policy, n - 1));
     out.attempts = n;
-    const result = await run(batch, records);
+    const result = await run(batch, records, n === 1 && from === undefined && records === batch.records);
     out.workerMs += result.totalMs;
     out.threadIds.push(result.threadId);
     if (result.ok) {

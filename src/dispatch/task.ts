@@ -15,13 +15,29 @@ export interface WorkerSetup {
   outputSchemaId: number;
 }
 
-export interface TaskInput {
+/** One batch inside a task. */
+export interface TaskPart {
   /** packInput() of the batch's records; transferred, not cloned. */
   buffer: ArrayBuffer;
   topic: string;
   partition: number;
 }
 
+/**
+ * One Piscina task: one batch, or several small batches packed together while every thread was
+ * busy (worker-pool.ts). The worker runs the parts one after another, each on its own: the user
+ * function sees one batch at a time, and one part failing does not fail the others.
+ */
+export interface TaskInput {
+  parts: TaskPart[];
+}
+
+/** What a task returns: one result per part, in part order. */
+export interface TaskOutput {
+  results: TaskResult[];
+}
+
+/** The outcome of one part (one batch). */
 export interface TaskResult {
   ok: boolean;
   /** packOutput(): one list of outputs per input record (empty for failed records). */

@@ -1,7 +1,15 @@
 /**
- * The Piscina pool that runs the worker runtime. One task is one batch; its bytes are packed
- * into one ArrayBuffer and transferred. A task that rejects (worker exited, out of memory) is
- * turned into a WORKER_CRASHED result, so callers only ever see TaskResult data.
+ * The Piscina pool that runs the worker runtime. Each batch's bytes are packed into one
+ * ArrayBuffer and transferred. A task that rejects (worker exited, out of memory) is turned into
+ * a WORKER_CRASHED result, so callers only ever see TaskResult data.
+ *
+ * Batches that wait because every thread is busy are packed: when a slot frees, the batches
+ * waiting at the head of the queue go out as one task, up to `packLimit()` records and
+ * maxPackBytes. Under backlog, many small batches (key lanes, a trickle over many partitions,
+ * batches cut by linger) would otherwise each pay a task's fixed cost: a message each way, a
+ * thread wake-up, a promise. Nothing is packed while a thread is free, so low load keeps its
+ * latency. Only first attempts are packed: a retry runs alone, so a record that hangs or crashes
+ * its thread cannot use up the attempts of records that were packed with it.
  */
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -10,7 +18,7 @@ import { Piscina } from 'piscina';
 import type { Batch } from '../batching/batcher.js';
 import { errorMessage, TurbineError } from '../errors.js';
 import { packInput } from './codec.js';
-import type { TaskInput, TaskResult, WorkerSetup } from './task.js';
+import type { TaskInput, TaskOutput, TaskPart, TaskResult, WorkerSetup } from './task.js';
 
 /** Finds the compiled worker runtime (dist/workers/runtime.js) from src or dist. */
 export function runtimePath(): string {
@@ -32,10 +40,17 @@ export interface PoolOptions {
   setup: WorkerSetup;
   /** Environment of the worker threads; defaults to the process's. */
   env?: Readonly<Record<string, string | undefined>> | undefined;
+  /** Most records in one packed task (read at each dispatch); default: no packing. */
+  packLimit?: () => number;
+  /** Most bytes in one packed task; default: no limit beyond packLimit. */
+  maxPackBytes?: number;
 }
 
 interface Queued {
-  task: TaskInput;
+  part: TaskPart;
+  records: number;
+  bytes: number;
+  packable: boolean;
   resolve: (result: TaskResult) => void;
 }
 
@@ -51,13 +66,20 @@ export class WorkerPool {
   private readonly waiting: Queued[] = [];
   private waitingHead = 0;
   private active = 0;
+  private readonly packLimit: () => number;
+  private readonly maxPackBytes: number;
   /** Tasks aborted for running longer than taskTimeoutMs. */
   timeouts = 0;
+  /** Tasks sent to Piscina, and the batches they carried (batches ÷ tasks = packing factor). */
+  tasksRun = 0;
+  batchesRun = 0;
 
   constructor(options: PoolOptions) {
     this.limit = options.threads * 2;
     this.threadCount = options.threads;
     this.timeoutMs = options.taskTimeoutMs ?? 0;
+    this.packLimit = options.packLimit ?? (() => 0);
+    this.maxPackBytes = options.maxPackBytes ?? Number.POSITIVE_INFINITY;
     this.pool = new Piscina({
       filename: runtimePath(),
       minThreads: options.threads,
@@ -81,21 +103,25 @@ export class WorkerPool {
     }
   }
 
-  run(batch: Batch, records = batch.records): Promise<TaskResult> {
-    const task: TaskInput = { buffer: packInput(records), topic: batch.topic, partition: batch.partition };
+  /**
+   * Runs `records` (the whole batch by default) as one part of a task. `packable`: the batch's
+   * first attempt, which may share a task with other waiting batches.
+   */
+  run(batch: Batch, records = batch.records, packable = false): Promise<TaskResult> {
+    const part: TaskPart = { buffer: packInput(records), topic: batch.topic, partition: batch.partition };
     return new Promise((resolve) => {
-      this.waiting.push({ task, resolve });
+      this.waiting.push({ part, records: records.length, bytes: part.buffer.byteLength, packable, resolve });
       this.pump();
     });
   }
 
   private pump(): void {
     while (this.active < this.limit && this.waitingHead < this.waiting.length) {
-      const next = this.waiting[this.waitingHead++]!;
+      const group = this.takeGroup();
       this.active++;
-      void this.execute(next.task).then((result) => {
+      void this.execute(group.map((q) => q.part)).then((results) => {
         this.active--;
-        next.resolve(result);
+        for (let i = 0; i < group.length; i++) group[i]!.resolve(results[i]!);
         this.pump();
       });
     }
@@ -105,15 +131,41 @@ export class WorkerPool {
     }
   }
 
-  private async execute(task: TaskInput): Promise<TaskResult> {
+  /** The next waiting batch, plus the packable batches behind it that fit in one task. */
+  private takeGroup(): Queued[] {
+    const first = this.waiting[this.waitingHead++]!;
+    const group = [first];
+    if (!first.packable) return group;
+    const maxRecords = this.packLimit();
+    let records = first.records;
+    let bytes = first.bytes;
+    while (this.waitingHead < this.waiting.length) {
+      const next = this.waiting[this.waitingHead]!;
+      if (!next.packable || records + next.records > maxRecords || bytes + next.bytes > this.maxPackBytes) break;
+      group.push(next);
+      records += next.records;
+      bytes += next.bytes;
+      this.waitingHead++;
+    }
+    return group;
+  }
+
+  private async execute(parts: TaskPart[]): Promise<TaskResult[]> {
     const signal = this.timeoutMs > 0 ? AbortSignal.timeout(this.timeoutMs) : undefined;
     const started = performance.now();
+    const task: TaskInput = { parts };
+    this.tasksRun++;
+    this.batchesRun += parts.length;
     try {
-      return (await this.pool.run(task, { transferList: [task.buffer], ...(signal ? { signal } : {}) })) as TaskResult;
+      const output = (await this.pool.run(task, {
+        transferList: parts.map((p) => p.buffer),
+        ...(signal ? { signal } : {}),
+      })) as TaskOutput;
+      return output.results;
     } catch (error) {
       const timedOut = signal?.aborted === true;
       if (timedOut) this.timeouts++;
-      return {
+      const failure: TaskResult = {
         ok: false,
         buffer: null,
         recordFailures: [],
@@ -125,9 +177,11 @@ export class WorkerPool {
             }
           : { code: 'WORKER_CRASHED', message: errorMessage(error), recordIndex: -1 },
         userMs: 0,
-        totalMs: performance.now() - started,
+        // Each part is charged its share, so worker-time figures add up to the task's.
+        totalMs: (performance.now() - started) / parts.length,
         threadId: -1,
       };
+      return parts.map(() => failure);
     }
   }
 

@@ -51,6 +51,12 @@ export const METRIC_DEFINITIONS = {
     help: 'Batches handed to the worker pool.',
     labels: ['topic'],
   },
+  workerTasks: {
+    type: 'counter',
+    name: 'turbine_worker_tasks_total',
+    help: 'Tasks sent to worker threads, retries included. Fewer than batches dispatched when batches that waited for a busy pool were packed into one task (taskPacking).',
+    labels: [],
+  },
   batchSize: {
     type: 'histogram',
     name: 'turbine_batch_size_records',

@@ -95,6 +95,27 @@ describe('runBatch', () => {
     expect(outcome.threadIds).toHaveLength(10);
   });
 
+  it("lets only the whole batch's first attempt be packed with other batches", async () => {
+    const poison = 102;
+    const run = jest.fn<ReturnType<RunTask>, Parameters<RunTask>>(async (_batch, records) =>
+      records.some((r) => r.offset === poison) ? failed() : ok(records),
+    );
+    await runBatch(run, batchOf(5), policy);
+    // Batch attempts 1..3, then the five records alone (the poison one three times).
+    expect(run.mock.calls.map((call) => call[2])).toEqual([true, ...new Array(2 + 4 + 3).fill(false)]);
+  });
+
+  it('never packs the attempts of a parked record or of the records of a split batch', async () => {
+    const run = jest.fn<ReturnType<RunTask>, Parameters<RunTask>>(async (_batch, records) =>
+      records.some((r) => r.offset === 101) ? failed() : ok(records),
+    );
+    const outcome = await runBatch(run, batchOf(3), policy, { parkFailures: true });
+    await outcome.parked[0]!.retry;
+    expect(run.mock.calls[0]![2]).toBe(true);
+    expect(run.mock.calls.slice(1).map((call) => call[2])).toEqual(new Array(run.mock.calls.length - 1).fill(false));
+    expect(run.mock.calls.length).toBeGreaterThan(3);
+  });
+
   it('dead-letters a single-record batch that fails every attempt with the failure code', async () => {
     const run = jest.fn<ReturnType<RunTask>, Parameters<RunTask>>(async () =>
       failed('WORKER_CRASHED', 'out of memory'),

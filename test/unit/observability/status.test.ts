@@ -20,6 +20,8 @@ function fakeEngine() {
     parkedKeys: 0,
     producerRecoveries: 0,
     committedBatches: 4,
+    workerTasks: 5,
+    workerTaskBatches: 6,
     inFlightRecords: 100,
     inFlightBytes: 2048,
     peakInFlightRecords: 300,
