@@ -86,6 +86,46 @@ export async function committedOffsets(brokers: string, group: string, topic: st
   }
 }
 
+/**
+ * Waits until no transaction is open on `topic`. A read_committed client's watermark query
+ * returns the last stable offset, which stays behind the high watermark while a transaction is
+ * open: one of a killed instance stays open until the broker aborts it at transaction.timeout.ms.
+ * Reading to the stable offset before then would miss every output written after it.
+ */
+export async function waitNoOpenTransactions(brokers: string, topic: string, timeoutMs: number): Promise<void> {
+  const committed = await connect(brokers, `turbine-chaos-${randomUUID()}`, 'read_committed');
+  try {
+    await waitStable(brokers, committed, topic, Date.now() + timeoutMs);
+  } finally {
+    await disconnect(committed);
+  }
+}
+
+async function waitStable(
+  brokers: string,
+  committed: Kafka.KafkaConsumer,
+  topic: string,
+  deadline: number,
+): Promise<void> {
+  const uncommitted = await connect(brokers, `turbine-chaos-${randomUUID()}`, 'read_uncommitted');
+  try {
+    const partitions = await partitionsOf(committed, topic);
+    for (;;) {
+      let open = 0;
+      for (const partition of partitions) {
+        const stable = await highWatermark(committed, topic, partition);
+        if (stable < (await highWatermark(uncommitted, topic, partition))) open++;
+      }
+      if (open === 0) return;
+      if (Date.now() > deadline)
+        throw new Error(`chaos: ${open} partition(s) of ${topic} still had an open transaction at the deadline`);
+      await sleep(500);
+    }
+  } finally {
+    await disconnect(uncommitted);
+  }
+}
+
 /** Reads `topic` from the beginning to its high watermarks at call time, handing each message to `take`. */
 async function readTopic(
   brokers: string,
@@ -97,6 +137,8 @@ async function readTopic(
   const consumer = await connect(brokers, `turbine-chaos-${randomUUID()}`, isolation);
   try {
     const ends = new Map<number, number>();
+    const deadline = Date.now() + timeoutMs;
+    if (isolation === 'read_committed') await waitStable(brokers, consumer, topic, deadline);
     for (const partition of await partitionsOf(consumer, topic)) {
       const end = await highWatermark(consumer, topic, partition);
       if (end > 0) ends.set(partition, end);
@@ -110,7 +152,6 @@ async function readTopic(
     });
     consumer.setDefaultConsumeTimeout(100);
     consumer.assign([...remaining.keys()].map((partition) => ({ topic, partition, offset: OFFSET_BEGINNING })));
-    const deadline = Date.now() + timeoutMs;
     while (remaining.size > 0) {
       if (Date.now() > deadline) throw new Error(`chaos: reading ${topic} did not reach its end in ${timeoutMs} ms`);
       const messages = await new Promise<Kafka.Message[]>((resolve, reject) =>

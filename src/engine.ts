@@ -30,7 +30,14 @@ import { laneOf } from './ordering/key-lanes.js';
 import { KeyParking, keyId, type ParkingEntry } from './ordering/key-parking.js';
 import { PartitionState } from './ordering/partition-state.js';
 import { Reorderer, type Slot } from './ordering/reorderer.js';
-import { type DeliveryGroup, type OutboundMessage, type ProducerFactory, Sink, settleFailed } from './sink/sink.js';
+import {
+  DEFAULT_TRANSACTION_TIMEOUT_MS,
+  type DeliveryGroup,
+  type OutboundMessage,
+  type ProducerFactory,
+  Sink,
+  settleFailed,
+} from './sink/sink.js';
 import { type CommitOffset, kafkaTransactionalClient, TransactionCoordinator } from './sink/transactions.js';
 import { Source, type TopicPartition } from './source/source.js';
 import { type ConsumedRecord, type PartitionId, partitionId } from './types.js';
@@ -281,6 +288,11 @@ export class Engine extends EventEmitter {
       if (exactlyOnce) this.txnId = `turbine-${c.group}-${randomUUID().slice(0, 8)}`;
       const sink = new Sink({
         transactionalId: this.txnId,
+        // Longer than a transaction can legitimately stay open: its interval, plus a revoke's drain.
+        transactionTimeoutMs: Math.max(
+          DEFAULT_TRANSACTION_TIMEOUT_MS,
+          c.rebalanceDrainTimeoutMs + 2 * c.transactionIntervalMs + 2_000,
+        ),
         onTransactionError: (error) => this.parts?.transactions?.fail(error),
         brokers: c.brokers,
         clientId: c.clientId,

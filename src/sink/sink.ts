@@ -71,10 +71,15 @@ export interface SinkOptions {
    * to onTransactionError.
    */
   transactionalId?: string;
+  /** Exactly-once: transaction.timeout.ms unless kafka sets it; default DEFAULT_TRANSACTION_TIMEOUT_MS. */
+  transactionTimeoutMs?: number;
   onTransactionError?: (error: unknown) => void;
 }
 
 const ERR_QUEUE_FULL = -184;
+
+/** Kafka Streams' transaction.timeout.ms under exactly-once (librdkafka's default is 60 s). */
+export const DEFAULT_TRANSACTION_TIMEOUT_MS = 10_000;
 
 /** Producer settings chosen for ordering and throughput; users may override through kafka.*. */
 export function producerConfig(
@@ -136,7 +141,14 @@ export class Sink {
     const create = options.createProducer ?? ((config) => new Kafka.Producer(config));
     const config = producerConfig(options);
     if (options.transactionalId !== undefined) {
-      (config as Record<string, unknown>)['transactional.id'] = options.transactionalId;
+      const c = config as Record<string, unknown>;
+      c['transactional.id'] = options.transactionalId;
+      // A crashed instance's open transaction keeps its partitions' committed offsets unstable
+      // (the next owner cannot start) and holds back read_committed readers until the broker
+      // aborts it at this timeout: librdkafka's 60 s default becomes transactionTimeoutMs.
+      if (!('transaction.timeout.ms' in (options.kafka ?? {}))) {
+        c['transaction.timeout.ms'] = options.transactionTimeoutMs ?? DEFAULT_TRANSACTION_TIMEOUT_MS;
+      }
     }
     const producer = create(config);
     // Callbacks of a replaced producer are ignored: its groups were dropped already.

@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import Kafka from 'node-rdkafka';
+import { waitNoOpenTransactions } from '../../chaos/read-back';
 import { deleteTopics, ensureTopics } from '../../src/admin/topics';
 import { analyse } from '../../src/cli/verify-analysis';
 import { loadConfig, type RawConfig } from '../../src/config/load';
@@ -115,9 +116,11 @@ export type IsolationLevel = 'read_committed' | 'read_uncommitted';
 
 /**
  * Reads a topic from the beginning to its high watermarks at call time. read_committed (the
- * librdkafka default) skips records of aborted transactions and waits for open ones to end, as
- * a downstream reader would; the end of a partition is then known from its end-of-partition
- * event, since the last offsets may be transaction markers that never arrive as records.
+ * librdkafka default) skips records of aborted transactions and first waits until no
+ * transaction is open (a read_committed watermark query returns the last stable offset, which
+ * stays behind while one is), as a downstream reader would; the end of a partition is then
+ * known from its end-of-partition event, since the last offsets may be transaction markers that
+ * never arrive as records.
  */
 export async function readTopic(
   topic: string,
@@ -142,6 +145,7 @@ export async function readTopic(
     consumer.getMetadata({ topic, timeout: 10_000 }, (err, m) => (err ? reject(err) : resolve(m))),
   );
   const partitions = metadata.topics.find((t) => t.name === topic)?.partitions.map((p) => p.id) ?? [];
+  if (isolationLevel === 'read_committed') await waitNoOpenTransactions(brokers, topic, timeoutMs);
   const highs = new Map<number, number>();
   for (const p of partitions) {
     const high = await new Promise<number>((resolve, reject) =>

@@ -119,3 +119,33 @@ test('a fatal error is reported once; replaceProducer drops unacknowledged group
   expect(sink.inFlight).toBe(0);
   await sink.disconnect();
 });
+
+describe('transactional producer settings', () => {
+  function configOf(kafka: Record<string, string>, transactionTimeoutMs?: number): Record<string, unknown> {
+    let seen: Record<string, unknown> = {};
+    new Sink({
+      brokers: 'unused:9092',
+      clientId: 'test',
+      kafka,
+      retryInitialMs: 1,
+      retryMaxMs: 1,
+      logger: createLogger('silent'),
+      transactionalId: 'turbine-g-1',
+      ...(transactionTimeoutMs === undefined ? {} : { transactionTimeoutMs }),
+      createProducer: (config) => {
+        seen = config as Record<string, unknown>;
+        return new FakeProducer() as unknown as Kafka.Producer;
+      },
+    });
+    return seen;
+  }
+
+  test('sets transaction.timeout.ms (a crashed instance blocks its partitions until it expires)', () => {
+    expect(configOf({})).toMatchObject({ 'transactional.id': 'turbine-g-1', 'transaction.timeout.ms': 10_000 });
+    expect(configOf({}, 25_000)['transaction.timeout.ms']).toBe(25_000);
+  });
+
+  test('leaves a transaction.timeout.ms passed through --kafka alone', () => {
+    expect(configOf({ 'transaction.timeout.ms': '30000' }, 25_000)['transaction.timeout.ms']).toBe('30000');
+  });
+});
