@@ -83,5 +83,10 @@ export interface FailureData {
 
 export function errorMessage(error: unknown): string {
   if (error instanceof Error) return error.message;
+  // node-rdkafka's bindings throw plain objects ({ message, code }) from assign/unassign calls.
+  if (typeof error === 'object' && error !== null && 'message' in error) {
+    const { message, code } = error as { message: unknown; code?: unknown };
+    return code === undefined ? String(message) : `${String(message)} (code ${String(code)})`;
+  }
   return String(error);
 }

@@ -63,6 +63,10 @@ export function consumerConfig(
     'enable.auto.offset.store': false,
     'partition.assignment.strategy': 'cooperative-sticky',
     'fetch.wait.max.ms': 50,
+    // consume(n) waits up to the consume timeout for each of its n messages; a partition-EOF
+    // event cuts that wait to 1 ms (node-rdkafka KafkaConsumerConsumeNum), so a caught-up
+    // consumer hands over what it has at once instead of waiting for n arrivals on a trickle.
+    'enable.partition.eof': true,
     'statistics.interval.ms': 5000,
     rebalance_cb: rebalance,
     offset_commit_cb: true,
@@ -204,7 +208,10 @@ export class Source {
         this.options.logger.error({ err: errorMessage(err) }, 'rebalance error');
       }
     } catch (error) {
-      this.options.logger.error({ err: errorMessage(error) }, 'rebalance handling failed');
+      this.options.logger.error(
+        { err: errorMessage(error), event: err.code === ERR_ASSIGN ? 'assign' : 'revoke', partitions },
+        'rebalance handling failed',
+      );
     }
   }
 
@@ -215,7 +222,7 @@ export class Source {
     } catch (error) {
       // After the consumer closed there is nothing left to release.
       if (this.consumer.isConnected()) {
-        this.options.logger.warn({ err: errorMessage(error) }, 'unassign failed');
+        this.options.logger.warn({ err: errorMessage(error), partitions }, 'unassign failed');
       }
     }
   }

@@ -54,6 +54,8 @@ describe('errors', () => {
     expect(isTurbineError(new Error('x'))).toBe(false);
     expect(isTurbineError({ code: 'CONFIG_INVALID' })).toBe(false);
     expect(errorMessage(new TypeError('bad type'))).toBe('bad type');
+    expect(errorMessage({ message: 'Local: Erroneous state', code: -172 })).toBe('Local: Erroneous state (code -172)');
+    expect(errorMessage({ message: 'no code' })).toBe('no code');
     expect(errorMessage('plain string')).toBe('plain string');
     expect(errorMessage(42)).toBe('42');
   });
