@@ -89,6 +89,8 @@ export interface CpuSnapshot {
   atMs: number;
   /** Per engine pid: ticks by thread id, with the thread's role. */
   engines: Map<number, Map<number, { role: ThreadRole; ticks: number }>>;
+  /** Per engine pid: the whole process's ticks (/proc/<pid>/stat), which keep exited threads' time. */
+  engineTotals: Map<number, number>;
   /** Broker processes (the kafka.sh wrapper and its JVM) in ticks, null when unknown. */
   broker: number | null;
   machine: MachineTimes;
@@ -104,6 +106,8 @@ export interface CpuParts {
   broker: number | null;
   /** Machine busy − the named parts: other processes (load generator, other users, the harness). */
   rest: number;
+  /** Engine threads that exited inside the window (their role is unknown by then); absent in older results. */
+  exited?: number;
 }
 
 export interface CpuBreakdown {
@@ -120,12 +124,22 @@ export interface CpuBreakdown {
   note?: string;
 }
 
-/** Per-role ticks spent between two snapshots (per thread, so threads started in between count from 0). */
-function engineTicks(start: CpuSnapshot, end: CpuSnapshot): Record<ThreadRole, number> {
-  const sums: Record<ThreadRole, number> = { main: 0, librdkafka: 0, other: 0 };
+/**
+ * Per-role ticks spent between two snapshots, per thread (threads started in between count from
+ * 0); `exited` is what the process total gained beyond its live threads (threads that ended).
+ */
+function engineTicks(start: CpuSnapshot, end: CpuSnapshot): Record<ThreadRole | 'exited', number> {
+  const sums: Record<ThreadRole | 'exited', number> = { main: 0, librdkafka: 0, other: 0, exited: 0 };
   for (const [pid, threads] of end.engines) {
     const before = start.engines.get(pid);
-    for (const [tid, t] of threads) sums[t.role] += Math.max(0, t.ticks - (before?.get(tid)?.ticks ?? 0));
+    let live = 0;
+    for (const [tid, t] of threads) {
+      const delta = Math.max(0, t.ticks - (before?.get(tid)?.ticks ?? 0));
+      sums[t.role] += delta;
+      live += delta;
+    }
+    const total = (end.engineTotals.get(pid) ?? 0) - (start.engineTotals.get(pid) ?? 0);
+    sums.exited += Math.max(0, total - live);
   }
   return sums;
 }
@@ -137,12 +151,13 @@ export function cpuBreakdown(start: CpuSnapshot, end: CpuSnapshot, records: numb
   const engine = engineTicks(start, end);
   const broker = start.broker === null || end.broker === null ? null : Math.max(0, end.broker - start.broker);
   const busy = end.machine.busy - start.machine.busy;
-  const named = engine.main + engine.librdkafka + engine.other + (broker ?? 0);
+  const named = engine.main + engine.librdkafka + engine.other + engine.exited + (broker ?? 0);
   const ticks: CpuParts = {
     main: engine.main,
     workers: engine.other,
     librdkafka: engine.librdkafka,
     broker,
+    exited: engine.exited,
     // Not clamped: each thread's time is read in whole ticks, so near-idle machines can show a
     // few ticks below zero here, and a large negative value would mean a double count.
     rest: busy - named,
@@ -153,6 +168,7 @@ export function cpuBreakdown(start: CpuSnapshot, end: CpuSnapshot, records: numb
     librdkafka: f(ticks.librdkafka),
     broker: ticks.broker === null ? null : f(ticks.broker),
     rest: f(ticks.rest),
+    exited: f(ticks.exited ?? 0),
   });
   return {
     wallS,
@@ -253,6 +269,12 @@ export function readCpuSnapshot(enginePids: readonly number[], brokerPid: number
   return {
     atMs: performance.now(),
     engines: new Map(enginePids.map((pid) => [pid, readThreads(pid)])),
+    engineTotals: new Map(
+      enginePids.map((pid) => {
+        const line = readOrNull(`/proc/${pid}/stat`);
+        return [pid, line === null ? 0 : parseTaskStat(line).ticks];
+      }),
+    ),
     broker: brokerPid === null ? null : processTreeTicks(brokerPid),
     machine: parseMachineStat(readOrNull('/proc/stat') ?? ''),
   };

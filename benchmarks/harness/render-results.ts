@@ -28,6 +28,7 @@ const CPU_HEADER = [
   'main thread',
   'worker + helper threads',
   'librdkafka',
+  'engine threads that exited',
   'broker',
   'rest',
   'machine busy',
@@ -44,6 +45,8 @@ function cpuCells(cpu: CpuBreakdown | undefined): string[] {
     cores(c.main),
     cores(c.workers),
     cores(c.librdkafka),
+    // Absent in results.json files written before it was measured.
+    cores(c.exited ?? 0),
     cores(c.broker),
     cores(c.rest),
     cores(cpu.machineBusy),
@@ -54,7 +57,7 @@ function cpuCells(cpu: CpuBreakdown | undefined): string[] {
 }
 
 const CPU_NOTE =
-  "Where the cores went over the same window, from /proc (utime + stime of each thread of the engine process, the broker's JVM, and the machine's /proc/stat), in cores = CPU seconds ÷ wall seconds. Worker + helper threads = the pool's worker threads plus V8 / libuv helper threads (all named `node`); librdkafka = threads named `rdk:*`; rest = machine busy − the named parts (other processes: the load generator in latency runs, other users of this machine, the harness); steal = time the hypervisor gave to other guests. Threads are read in whole 10 ms ticks, so the parts add up to machine busy within a few hundredths of a core.";
+  "Where the cores went over the same window, from /proc (utime + stime of each thread of the engine process, the broker's JVM, and the machine's /proc/stat), in cores = CPU seconds ÷ wall seconds. Worker + helper threads = the pool's worker threads plus V8 / libuv helper threads (all named `node`); librdkafka = threads named `rdk:*`; engine threads that exited = what the process total (/proc/<pid>/stat) gained beyond its live threads; rest = machine busy − the named parts (other processes: the load generator in latency runs, other users of this machine, the harness); steal = time the hypervisor gave to other guests. Threads are read in whole 10 ms ticks, so the parts add up to machine busy within a few hundredths of a core.";
 
 function runsCell(row: ThroughputRow): string {
   if (row.notRun) return `not run: ${row.notRun}`;

@@ -22,10 +22,13 @@ const NOT_MEASURED = 'not measured';
 
 /** "broker 0.40, librdkafka 0.20, ..., steal 0.05 of 2 cores" for the parts not named before. */
 function otherParts(cpu: CpuBreakdown, skip: ReadonlyArray<'main' | 'workers' | 'librdkafka' | 'broker'>): string {
-  const parts: Array<[string, number | null, 'main' | 'workers' | 'librdkafka' | 'broker' | null]> = [
+  type Part = [string, number | null, 'main' | 'workers' | 'librdkafka' | 'broker' | null];
+  const parts: Part[] = [
     ['main thread', cpu.cores.main, 'main'],
     ['worker + helper threads', cpu.cores.workers, 'workers'],
     ['librdkafka', cpu.cores.librdkafka, 'librdkafka'],
+    // Shown only when it is not negligible (it usually is: threads seldom end mid-drain).
+    ...((cpu.cores.exited ?? 0) >= 0.005 ? [['engine threads that exited', cpu.cores.exited ?? 0, null] as Part] : []),
     ['broker', cpu.cores.broker, 'broker'],
     ['rest', cpu.cores.rest, null],
     ['steal', cpu.steal, null],

@@ -90,11 +90,14 @@ describe('cpuBreakdown', () => {
         ]),
       ],
     ]),
+    // The process total also holds threads that ended before the window.
+    engineTotals: new Map([[100, 500]]),
     broker: 1_000,
     machine: { busy: 10_000, steal: 100, idle: 50_000 },
   };
   // 2 s later (400 ticks on 2 cores): main +100, rdk +20, workers +100 +80, one new helper thread
-  // +10, broker +60, machine busy +380 (so rest = 10), steal +10, idle +10.
+  // +10, a thread that ended in the window +6, broker +60, machine busy +380 (so rest = 4),
+  // steal +10, idle +10.
   const end: CpuSnapshot = {
     atMs: 3_000,
     engines: new Map([
@@ -109,6 +112,7 @@ describe('cpuBreakdown', () => {
         ]),
       ],
     ]),
+    engineTotals: new Map([[100, 500 + 310 + 6]]),
     broker: 1_060,
     machine: { busy: 10_000 + 380, steal: 110, idle: 50_010 },
   };
@@ -120,11 +124,13 @@ describe('cpuBreakdown', () => {
     expect(b.cores.librdkafka).toBeCloseTo(0.1);
     expect(b.cores.workers).toBeCloseTo(0.95); // 100 + 80 + 10 ticks
     expect(b.cores.broker).toBeCloseTo(0.3);
-    expect(b.cores.rest).toBeCloseTo(0.05);
+    expect(b.cores.exited).toBeCloseTo(0.03);
+    expect(b.cores.rest).toBeCloseTo(0.02);
     expect(b.machineBusy).toBeCloseTo(1.9);
     expect(b.steal).toBeCloseTo(0.05);
     expect(b.idle).toBeCloseTo(0.05);
-    const sum = b.cores.main + b.cores.workers + b.cores.librdkafka + (b.cores.broker ?? 0) + b.cores.rest;
+    const c = b.cores;
+    const sum = c.main + c.workers + c.librdkafka + (c.broker ?? 0) + (c.exited ?? 0) + c.rest;
     expect(sum).toBeCloseTo(b.machineBusy);
     // 1 s of main-thread CPU over 10,000 records.
     expect(b.usPerRecord.main).toBeCloseTo(100);
@@ -136,6 +142,6 @@ describe('cpuBreakdown', () => {
     expect(b.cores.broker).toBeNull();
     expect(b.usPerRecord.broker).toBeNull();
     expect(b.note).toContain('broker pid not found');
-    expect(b.cores.rest).toBeCloseTo(0.35); // the broker's 0.3 joins the rest
+    expect(b.cores.rest).toBeCloseTo(0.32); // the broker's 0.3 joins the rest
   });
 });

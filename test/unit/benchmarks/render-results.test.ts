@@ -69,6 +69,14 @@ describe('evaluateTargets', () => {
     expect(verdict('Load generator').cause).toBe('–');
   });
 
+  it('names the time of engine threads that exited when it is not negligible', () => {
+    const report = fixtureReport();
+    const w1000 = report.cost.find((r) => r.w === 1000 && r.order === 'partition')!;
+    w1000.cpu!.cores.exited = 0.05;
+    const v = evaluateTargets(report).find((t) => t.target.startsWith('W = 1000'))!;
+    expect(v.cause).toContain('librdkafka 0.02, engine threads that exited 0.05, broker 0.06');
+  });
+
   it('says "not measured" where a row has no CPU breakdown', () => {
     const report = fixtureReport();
     for (const r of report.cost) delete r.cpu;
@@ -157,14 +165,14 @@ describe('renderResults', () => {
   it('tabulates where the cores went, in cores and main-thread µs per record', () => {
     expect(markdown).toContain('| target | status | measured | cause |');
     expect(markdown).toContain(
-      '| 0 | partition | 30,000 | 0.90 | 0.30 | 0.20 | 0.40 | 0.10 | 1.90 | 0.05 | 0.05 | 30.0 |',
+      '| 0 | partition | 30,000 | 0.90 | 0.30 | 0.20 | 0.00 | 0.40 | 0.10 | 1.90 | 0.05 | 0.05 | 30.0 |',
     );
-    expect(markdown).toContain('| 0 | key | 28,000 | – | – | – | – | – | – | – | – | not measured |');
+    expect(markdown).toContain('| 0 | key | 28,000 | – | – | – | – | – | – | – | – | – | not measured |');
     expect(markdown).toContain(
-      '| bare node-rdkafka loop | 0.80 | 0.02 | 0.20 | 0.50 | 0.10 | 1.62 | 0.00 | 0.38 | 20.0 |',
+      '| bare node-rdkafka loop | 0.80 | 0.02 | 0.20 | 0.00 | 0.50 | 0.10 | 1.62 | 0.00 | 0.38 | 20.0 |',
     );
     expect(markdown).toContain(
-      '| spin W=100 µs | 8,500 | 0.30 | 0.90 | 0.05 | 0.30 | 0.40 | 1.95 | 0.00 | 0.05 | 35.3 |',
+      '| spin W=100 µs | 8,500 | 0.30 | 0.90 | 0.05 | 0.00 | 0.30 | 0.40 | 1.95 | 0.00 | 0.05 | 35.3 |',
     );
   });
 
