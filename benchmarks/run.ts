@@ -11,6 +11,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import type { CpuBreakdown } from './harness/cpu-accounting.js';
 import { environment } from './harness/environment.js';
 import { ROOT } from './harness/processes.js';
 import { createProgressLog } from './harness/progress-log.js';
@@ -29,6 +30,7 @@ import { renderScalingSection, updateGeneratedSection } from './harness/scaling-
 import {
   AVRO_SCHEMA,
   cleanUpOnInterrupt,
+  type DrainRun,
   drainWithBareLoop,
   drainWithPeer,
   drainWithTurbine,
@@ -157,12 +159,14 @@ async function repeatDrain(
   o: Options,
   row: ThroughputRow,
   label: string,
-  drain: () => Promise<{ perSec: number; peakRssMb: number | null }>,
+  drain: () => Promise<DrainRun>,
 ): Promise<ThroughputRow> {
+  const cpuByRun: Array<CpuBreakdown | null> = [];
   for (let i = 1; i <= o.runs; i++) {
     try {
       const r = await drain();
       row.runs.push(Math.round(r.perSec));
+      cpuByRun.push(r.cpu);
       if (r.peakRssMb !== null) row.peakRssMb = Math.max(row.peakRssMb ?? 0, r.peakRssMb);
       log(`${label} run ${i}/${o.runs}: ${fmt(r.perSec)} records/s, peak RSS ${r.peakRssMb ?? '?'} MiB`);
     } catch (error) {
@@ -174,6 +178,14 @@ async function repeatDrain(
   row.perSec = row.notRun && row.runs.length === 0 ? null : median(row.runs);
   if (row.perSec !== null) {
     row.perSec = Math.round(row.perSec);
+    // The breakdown of the run nearest the median (the median run itself for an odd count).
+    const median = row.perSec;
+    const nearest = row.runs.reduce(
+      (best, v, i) => (Math.abs(v - median) < Math.abs(row.runs[best]! - median) ? i : best),
+      0,
+    );
+    const cpu = cpuByRun[nearest];
+    if (cpu) row.cpu = cpu;
     delete row.notRun;
     log(`${label}: median ${fmt(row.perSec)} records/s`);
   }

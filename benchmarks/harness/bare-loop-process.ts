@@ -1,10 +1,14 @@
 /**
  * Runs the bare node-rdkafka loop (benchmarks/peers/bare-loop.ts) as its own process and prints
- * one JSON line: {"records","ms","perSec","peakRssMb"}.
+ * one JSON line: {"records","ms","perSec","peakRssMb","cpu"}; cpu is where the cores went from the
+ * first record to the last acknowledgement (this process's threads, the broker, the machine).
  *   node dist/benchmarks/harness/bare-loop-process.js --brokers B --input T --output T2 --group G --spin-us W --count C
  */
+import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import { runBareLoop } from '../peers/bare-loop.js';
+import { brokerPort, type CpuSnapshot, cpuBreakdown, findBrokerPid, readCpuSnapshot } from './cpu-accounting.js';
+import { ROOT } from './processes.js';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -21,11 +25,28 @@ async function main(): Promise<void> {
   if (!brokers || !input || !output || !group || !count)
     throw new Error('--brokers --input --output --group --count are required');
   const records = Number(count);
-  const ms = await runBareLoop({ brokers, input, output, group, records, spinUs: Number(values['spin-us'] ?? 0) });
+  const brokerPid = findBrokerPid(ROOT, brokerPort(brokers));
+  let cpuStart: CpuSnapshot | undefined;
+  let cpuEnd: CpuSnapshot | undefined;
+  const ms = await runBareLoop({
+    brokers,
+    input,
+    output,
+    group,
+    records,
+    spinUs: Number(values['spin-us'] ?? 0),
+    onFirstRecord: () => {
+      cpuStart = readCpuSnapshot([process.pid], brokerPid);
+    },
+    onLastAck: () => {
+      cpuEnd = readCpuSnapshot([process.pid], brokerPid);
+    },
+  });
+  const cpu = cpuStart && cpuEnd ? cpuBreakdown(cpuStart, cpuEnd, records, cpus().length) : undefined;
   // resourceUsage().maxRSS is the peak resident set in KiB.
   const peakRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
   process.stdout.write(
-    `${JSON.stringify({ records, ms: Math.round(ms), perSec: Math.round((records / ms) * 1000), peakRssMb })}\n`,
+    `${JSON.stringify({ records, ms: Math.round(ms), perSec: Math.round((records / ms) * 1000), peakRssMb, cpu })}\n`,
   );
   process.exit(0);
 }

@@ -6,8 +6,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { cpus } from 'node:os';
 import { join } from 'node:path';
 import type { EngineStats } from '../../src/engine.js';
+import { type CpuBreakdown, type CpuSnapshot, cpuBreakdown, readCpuSnapshot } from './cpu-accounting.js';
 
 export const ROOT = join(__dirname, '..', '..', '..');
 const TURBINE_BIN = join(ROOT, 'bin', 'turbine.js');
@@ -226,15 +228,26 @@ export interface DrainResult {
   perSec: number;
   /** Largest VmHWM among the engines, MiB. */
   peakRssMb: number | null;
+  /** Where the machine's cores went over the same window (engine threads, broker, rest). */
+  cpu: CpuBreakdown;
 }
 
 /**
  * Times engines draining `records` records already in their input topic: from the first poll that
- * sees a consumed record to the first poll where all are consumed and none is in flight.
+ * sees a consumed record to the first poll where all are consumed and none is in flight. CPU
+ * snapshots of the engines' threads, the broker (`brokerPid`, null when unknown) and the machine
+ * are taken at both ends of that window.
  */
-export async function timeDrain(engines: EngineProcess[], records: number, timeoutMs: number): Promise<DrainResult> {
+export async function timeDrain(
+  engines: EngineProcess[],
+  records: number,
+  timeoutMs: number,
+  brokerPid: number | null,
+): Promise<DrainResult> {
   const deadline = Date.now() + timeoutMs;
+  const pids = engines.map((e) => e.pid).filter((pid): pid is number => pid !== undefined);
   let started = 0;
+  let cpuStart: CpuSnapshot | undefined;
   for (;;) {
     const now = performance.now();
     const snapshots = await Promise.all(engines.map((e) => e.stats()));
@@ -244,11 +257,20 @@ export async function timeDrain(engines: EngineProcess[], records: number, timeo
       consumed += s?.consumed ?? 0;
       inFlight += s?.inFlightRecords ?? 0;
     }
-    if (started === 0 && consumed > 0) started = now;
+    if (started === 0 && consumed > 0) {
+      started = now;
+      cpuStart = readCpuSnapshot(pids, brokerPid);
+    }
     if (consumed >= records && inFlight === 0 && snapshots.every((s) => s !== null)) {
       const ms = Math.max(1, performance.now() - started);
+      const cpuEnd = readCpuSnapshot(pids, brokerPid);
       const peaks = engines.map((e) => e.peakRssMb()).filter((v): v is number => v !== null);
-      return { ms, perSec: (records / ms) * 1000, peakRssMb: peaks.length > 0 ? Math.max(...peaks) : null };
+      return {
+        ms,
+        perSec: (records / ms) * 1000,
+        peakRssMb: peaks.length > 0 ? Math.max(...peaks) : null,
+        cpu: cpuBreakdown(cpuStart ?? cpuEnd, cpuEnd, records, cpus().length),
+      };
     }
     for (const e of engines) if (e.exited) throw new Error(`engine exited during the drain: ${e.errors()}`);
     if (Date.now() > deadline)

@@ -2,6 +2,7 @@
  * Renders benchmarks/RESULTS.md from a run's report (pure: the caller writes the file and the
  * charts named in CHART_FILES next to it).
  */
+import type { CpuBreakdown } from './cpu-accounting.js';
 import type { BenchReport, LatencyRow, Order, Section, ThroughputRow } from './report.js';
 import { CHART_FILES } from './results-charts.js';
 import { cpuEfficiency } from './statistics.js';
@@ -19,6 +20,44 @@ function table(header: string[], rows: string[][]): string[] {
     ...rows.map((r) => `| ${r.join(' | ')} |`),
   ];
 }
+
+const cores = (n: number | null | undefined) => (n === null || n === undefined ? '–' : n.toFixed(2));
+const us = (n: number | null | undefined) => (n === null || n === undefined ? '–' : n.toFixed(1));
+
+const CPU_HEADER = [
+  'main thread',
+  'worker + helper threads',
+  'librdkafka',
+  'engine threads that exited',
+  'broker',
+  'rest',
+  'machine busy',
+  'steal',
+  'idle',
+  'main thread µs/record',
+];
+
+/** The cells of a "where the cores went" row, in cores (CPU seconds ÷ wall seconds). */
+function cpuCells(cpu: CpuBreakdown | undefined): string[] {
+  if (!cpu) return [...CPU_HEADER.map(() => '–').slice(0, -1), 'not measured'];
+  const c = cpu.cores;
+  return [
+    cores(c.main),
+    cores(c.workers),
+    cores(c.librdkafka),
+    // Absent in results.json files written before it was measured.
+    cores(c.exited ?? 0),
+    cores(c.broker),
+    cores(c.rest),
+    cores(cpu.machineBusy),
+    cores(cpu.steal),
+    cores(cpu.idle),
+    us(cpu.usPerRecord.main),
+  ];
+}
+
+const CPU_NOTE =
+  "Where the cores went over the same window, from /proc (utime + stime of each thread of the engine process, the broker's JVM, and the machine's /proc/stat), in cores = CPU seconds ÷ wall seconds. Worker + helper threads = the pool's worker threads plus V8 / libuv helper threads (all named `node`); librdkafka = threads named `rdk:*`; engine threads that exited = what the process total (/proc/<pid>/stat) gained beyond its live threads; rest = machine busy − the named parts (other processes: the load generator in latency runs, other users of this machine, the harness); steal = time the hypervisor gave to other guests. Threads are read in whole 10 ms ticks, so the parts add up to machine busy within a few hundredths of a core.";
 
 function runsCell(row: ThroughputRow): string {
   if (row.notRun) return `not run: ${row.notRun}`;
@@ -96,10 +135,30 @@ function costSection(report: BenchReport): string[] {
       ]),
     ),
     '',
+    `Where the ${report.env.cpuCount} cores went during the median run of each row above:`,
+    '',
+    ...table(
+      ['W (µs)', 'order', 'median records/s', ...CPU_HEADER],
+      report.cost.map((r) => [String(r.w), r.order ?? '–', num(r.perSec), ...cpuCells(r.cpu)]),
+    ),
+    '',
+    CPU_NOTE,
+    '',
     "Latency: the engine runs (partition order) while `turbine loadgen`, in its own process, offers 50% of the median peak above on a fixed open-loop schedule. Each output record is matched to its input through the lineage headers (`turbine.source.partition` / `turbine.source.offset`); latency = output LogAppendTime (the output topic is created with `message.timestamp.type=LogAppendTime`) − input CreateTime (set by the load generator when it hands the record to librdkafka), so it includes the load generator's own batching, both broker writes and the engine. Records produced in the first second are left out (warm-up). Millisecond resolution.",
     '',
     ...latencyTable(report.costLatency),
   );
+  if (report.costLatency.some((r) => r.cpu)) {
+    out.push(
+      '',
+      "Where the cores went during each latency run (from the load start to the engine's last record; the load generator is inside rest):",
+      '',
+      ...table(
+        ['scenario', 'offered rate (records/s)', ...CPU_HEADER],
+        report.costLatency.map((r) => [r.label, num(r.ratePerSec), ...cpuCells(r.cpu)]),
+      ),
+    );
+  }
   return out;
 }
 
@@ -127,6 +186,13 @@ function overheadSection(report: BenchReport): string[] {
         bare && r.perSec !== null ? `${(r.perSec / bare.perSec!).toFixed(2)}×` : '–',
         num(r.peakRssMb),
       ]),
+    ),
+    '',
+    'Where the cores went (median run; the bare loop samples its own process from its first record to its last acknowledgement; kcat is not sampled):',
+    '',
+    ...table(
+      ['system', ...CPU_HEADER],
+      rows.map((r) => [r.system, ...cpuCells(r.cpu)]),
     ),
   );
   return out;
@@ -293,11 +359,12 @@ export function renderResults(report: BenchReport): string {
     '## Targets (issue 3)',
     '',
     ...table(
-      ['target', 'status', 'measured'],
+      ['target', 'status', 'measured', 'cause'],
       verdicts.map((v) => [
         v.target,
         v.status === 'met' ? 'met' : v.status === 'missed' ? '**missed**' : v.status,
         v.measured,
+        v.cause,
       ]),
     ),
     '',

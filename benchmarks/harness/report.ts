@@ -2,6 +2,7 @@
  * The data a benchmark run collects, as plain JSON (benchmarks/results.json), from which
  * RESULTS.md and the SVG charts are rendered.
  */
+import type { CpuBreakdown } from './cpu-accounting.js';
 
 export type Order = 'partition' | 'key';
 
@@ -40,6 +41,8 @@ export interface ThroughputRow {
   perSec: number | null;
   /** Largest VmHWM over the runs (engine processes only). */
   peakRssMb: number | null;
+  /** Where the cores went in the median run (absent where not sampled: peers, kcat). */
+  cpu?: CpuBreakdown;
   notRun?: string;
 }
 
@@ -55,6 +58,8 @@ export interface LatencyRow {
   p99: number | null;
   p999: number | null;
   max: number | null;
+  /** Where the cores went from the load's start to the engine's last record. */
+  cpu?: CpuBreakdown;
   notRun?: string;
 }
 

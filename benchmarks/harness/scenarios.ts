@@ -4,8 +4,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { deleteTopics, ensureTopics } from '../../src/admin/topics.js';
+import { brokerPort, type CpuBreakdown, cpuBreakdown, findBrokerPid, readCpuSnapshot } from './cpu-accounting.js';
 import { measureLatencies } from './latency-reader.js';
 import { EngineProcess, killChildren, ROOT, runJsonCommand, runLoadgenProcess, timeDrain } from './processes.js';
 import type { LatencyRow, Order } from './report.js';
@@ -108,6 +110,13 @@ export interface TurbineSetup {
   env?: Record<string, string>;
 }
 
+/** One drain's figures: records/s, peak RSS and where the cores went (null when not sampled). */
+export interface DrainRun {
+  perSec: number;
+  peakRssMb: number | null;
+  cpu: CpuBreakdown | null;
+}
+
 /** One drain of `input` (holding `records`) by fresh Turbine processes in a fresh group. */
 export async function drainWithTurbine(
   brokers: string,
@@ -115,7 +124,7 @@ export async function drainWithTurbine(
   records: number,
   setup: TurbineSetup,
   timeoutMs: number,
-): Promise<{ perSec: number; peakRssMb: number | null }> {
+): Promise<DrainRun> {
   const output = randomTopic('out');
   const group = randomName('group');
   const engines: EngineProcess[] = [];
@@ -133,8 +142,8 @@ export async function drainWithTurbine(
     };
     // Started together, so a second instance joins while the first begins (cooperative rebalance).
     engines.push(...(await Promise.all(Array.from({ length: setup.instances }, () => EngineProcess.start(options)))));
-    const result = await timeDrain(engines, records, timeoutMs);
-    return { perSec: result.perSec, peakRssMb: result.peakRssMb };
+    const result = await timeDrain(engines, records, timeoutMs, findBrokerPid(ROOT, brokerPort(brokers)));
+    return { perSec: result.perSec, peakRssMb: result.peakRssMb, cpu: result.cpu };
   } finally {
     await Promise.all(engines.map((e) => e.stop()));
     await dropTopics(brokers, [output]);
@@ -148,7 +157,7 @@ export async function drainWithBareLoop(
   records: number,
   w: number,
   timeoutMs: number,
-): Promise<{ perSec: number; peakRssMb: number | null }> {
+): Promise<DrainRun> {
   const output = randomTopic('out');
   try {
     await ensureTopics(brokers, [{ name: output, partitions: PARTITIONS }]);
@@ -163,7 +172,11 @@ export async function drainWithBareLoop(
       timeoutMs,
     );
     if (!result.ok || typeof result.json?.perSec !== 'number') throw new Error(`bare loop: ${result.reason}`);
-    return { perSec: result.json.perSec, peakRssMb: (result.json.peakRssMb as number | undefined) ?? null };
+    return {
+      perSec: result.json.perSec,
+      peakRssMb: (result.json.peakRssMb as number | undefined) ?? null,
+      cpu: (result.json.cpu as CpuBreakdown | undefined) ?? null,
+    };
   } finally {
     await dropTopics(brokers, [output]);
   }
@@ -248,6 +261,10 @@ export async function latencyRun(brokers: string, o: LatencyRunOptions): Promise
     });
     const e = engine;
     await e.waitFor(() => e.ready(), 60_000, 'group assignment');
+    // CPU from the load's start to the engine's last record; the load generator is inside "rest".
+    const brokerPid = findBrokerPid(ROOT, brokerPort(brokers));
+    const pids = e.pid === undefined ? [] : [e.pid];
+    const cpuStart = readCpuSnapshot(pids, brokerPid);
     const loadStart = Date.now();
     const summary = await runLoadgenProcess([
       ...loadArgs(brokers, input, o.load),
@@ -264,6 +281,7 @@ export async function latencyRun(brokers: string, o: LatencyRunOptions): Promise
       120_000,
       'the engine to finish the load',
     );
+    const cpu = cpuBreakdown(cpuStart, readCpuSnapshot(pids, brokerPid), summary.acked, cpus().length);
     await engine.stop();
     const samples = await measureLatencies(brokers, input, output, loadStart + WARMUP_MS);
     const stats = summarizeLatencies(samples.latencies);
@@ -279,6 +297,7 @@ export async function latencyRun(brokers: string, o: LatencyRunOptions): Promise
         p99: stats.p99,
         p999: stats.p999,
         max: stats.max,
+        cpu,
         ...(samples.unmatched > 0 ? { notRun: `${samples.unmatched} outputs without lineage headers` } : {}),
       },
       deliveredPerSec: span > 0 ? Math.round((samples.outputs / span) * 1000) : null,

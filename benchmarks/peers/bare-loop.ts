@@ -17,6 +17,8 @@ export interface BareLoopOptions {
   spinUs: number;
   /** Called when the first records arrive (the measured window starts there). */
   onFirstRecord?: () => void;
+  /** Called when the last output is acknowledged (the measured window ends there). */
+  onLastAck?: () => void;
 }
 
 function burn(microseconds: number): void {
@@ -89,6 +91,7 @@ export async function runBareLoop(o: BareLoopOptions): Promise<number> {
   }
   while (acked < o.records) await new Promise((r) => setTimeout(r, 1));
   const ms = performance.now() - started;
+  o.onLastAck?.();
   clearInterval(commit);
   await new Promise<void>((resolve) => consumer.disconnect(() => resolve()));
   await new Promise<void>((resolve) => producer.disconnect(() => resolve()));

@@ -43,6 +43,45 @@ describe('evaluateTargets', () => {
 
   it('reports the soak as not measured without a soak result', () => {
     expect(verdict('RSS growth').status).toBe('not measured');
+    expect(verdict('RSS growth').cause).toBe('not measured');
+  });
+
+  it('explains an efficiency gap by the cores the worker threads got', () => {
+    expect(verdict('W = 1000 µs').cause).toBe(
+      'worker + helper threads got 1.75 of 2 cores (the pool of 2 needs 2; spin work 1.70 of them); main thread 0.04, librdkafka 0.02, broker 0.06, rest 0.10, steal 0.02, idle 0.01 of 2 cores',
+    );
+    expect(verdict('W = 100 µs').cause).toBe('–'); // met
+  });
+
+  it('explains the W = 0 gap by main-thread µs per record against the bare loop', () => {
+    expect(verdict('W = 0').cause).toBe(
+      'Turbine main thread at 0.90 cores, 30.0 µs/record vs bare loop 20.0 µs/record (0.80 cores); worker + helper threads 0.30, librdkafka 0.20, broker 0.40, rest 0.10, steal 0.05, idle 0.05 of 2 cores',
+    );
+  });
+
+  it('says what is and is not measured for peers and latency', () => {
+    expect(verdict('Turbine ahead of every peer at every W (partition').cause).toBe(
+      "peers' CPU not sampled (only their records/s); Turbine at W=1000: main thread 0.04, worker + helper threads 1.75, librdkafka 0.02, broker 0.06, rest 0.10, steal 0.02, idle 0.01 of 2 cores",
+    );
+    expect(verdict('p99').cause).toBe(
+      'W=100 at 8,500/s offered: main thread 0.30, worker + helper threads 0.90, librdkafka 0.05, broker 0.30, rest 0.40, steal 0.00, idle 0.05 of 2 cores (rest includes the load generator)',
+    );
+    expect(verdict('Load generator').cause).toBe('–');
+  });
+
+  it('names the time of engine threads that exited when it is not negligible', () => {
+    const report = fixtureReport();
+    const w1000 = report.cost.find((r) => r.w === 1000 && r.order === 'partition')!;
+    w1000.cpu!.cores.exited = 0.05;
+    const v = evaluateTargets(report).find((t) => t.target.startsWith('W = 1000'))!;
+    expect(v.cause).toContain('librdkafka 0.02, engine threads that exited 0.05, broker 0.06');
+  });
+
+  it('says "not measured" where a row has no CPU breakdown', () => {
+    const report = fixtureReport();
+    for (const r of report.cost) delete r.cpu;
+    const v = evaluateTargets(report).find((t) => t.target.startsWith('W = 1000'))!;
+    expect(v.cause).toBe('not measured');
   });
 });
 
@@ -121,6 +160,20 @@ describe('renderResults', () => {
     const md = renderResults(report);
     expect(md).toContain('| 100 | low (20%) | 3,400 | adaptive (default target) | 3,390 | 3 | 9 |');
     expect(md).toContain('| 100 | low (20%) | 3,400 | fixed 500 records | not run: engine exited | – | – |');
+  });
+
+  it('tabulates where the cores went, in cores and main-thread µs per record', () => {
+    expect(markdown).toContain('| target | status | measured | cause |');
+    expect(markdown).toContain(
+      '| 0 | partition | 30,000 | 0.90 | 0.30 | 0.20 | 0.00 | 0.40 | 0.10 | 1.90 | 0.05 | 0.05 | 30.0 |',
+    );
+    expect(markdown).toContain('| 0 | key | 28,000 | – | – | – | – | – | – | – | – | – | not measured |');
+    expect(markdown).toContain(
+      '| bare node-rdkafka loop | 0.80 | 0.02 | 0.20 | 0.00 | 0.50 | 0.10 | 1.62 | 0.00 | 0.38 | 20.0 |',
+    );
+    expect(markdown).toContain(
+      '| spin W=100 µs | 8,500 | 0.30 | 0.90 | 0.05 | 0.00 | 0.30 | 0.40 | 1.95 | 0.00 | 0.05 | 35.3 |',
+    );
   });
 
   it('says which sections a partial run left out', () => {

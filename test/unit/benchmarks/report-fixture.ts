@@ -1,4 +1,27 @@
+import type { CpuBreakdown, CpuParts } from '../../../benchmarks/harness/cpu-accounting';
 import type { BenchReport, ThroughputRow } from '../../../benchmarks/harness/report';
+
+/** A 1-second window of `records` records on 2 cores with these parts, in cores. */
+export function cpu(cores: CpuParts, records: number, steal = 0): CpuBreakdown {
+  const busy = cores.main + cores.workers + cores.librdkafka + (cores.broker ?? 0) + cores.rest;
+  const perRecord = (c: number) => (c * 1e6) / records;
+  return {
+    wallS: 1,
+    records,
+    cpuCount: 2,
+    cores,
+    usPerRecord: {
+      main: perRecord(cores.main),
+      workers: perRecord(cores.workers),
+      librdkafka: perRecord(cores.librdkafka),
+      broker: cores.broker === null ? null : perRecord(cores.broker),
+      rest: perRecord(cores.rest),
+    },
+    machineBusy: busy,
+    steal,
+    idle: 2 - busy - steal,
+  };
+}
 
 export function row(partial: Partial<ThroughputRow> & Pick<ThroughputRow, 'system' | 'w'>): ThroughputRow {
   const perSec = partial.perSec ?? null;
@@ -42,11 +65,22 @@ export function fixtureReport(): BenchReport {
       { valueSize: 1024, records: 300_000, perSec: 90_000 },
     ],
     cost: [
-      row({ system: 'turbine', w: 0, perSec: 30_000, runs: [29_000, 30_000, 31_000] }),
+      row({
+        system: 'turbine',
+        w: 0,
+        perSec: 30_000,
+        runs: [29_000, 30_000, 31_000],
+        cpu: cpu({ main: 0.9, workers: 0.3, librdkafka: 0.2, broker: 0.4, rest: 0.1 }, 30_000, 0.05),
+      }),
       row({ system: 'turbine', w: 0, order: 'key', perSec: 28_000 }),
       row({ system: 'turbine', w: 100, perSec: 17_000 }),
       row({ system: 'turbine', w: 100, order: 'key', perSec: 16_000 }),
-      row({ system: 'turbine', w: 1000, perSec: 1_700 }),
+      row({
+        system: 'turbine',
+        w: 1000,
+        perSec: 1_700,
+        cpu: cpu({ main: 0.04, workers: 1.75, librdkafka: 0.02, broker: 0.06, rest: 0.1 }, 1_700, 0.02),
+      }),
       row({ system: 'turbine', w: 1000, order: 'key', perSec: 1_750 }),
     ],
     costLatency: [
@@ -71,10 +105,18 @@ export function fixtureReport(): BenchReport {
         p99: 62,
         p999: 90,
         max: 120,
+        cpu: cpu({ main: 0.3, workers: 0.9, librdkafka: 0.05, broker: 0.3, rest: 0.4 }, 8_500),
       },
     ],
     overhead: [
-      row({ system: 'bare node-rdkafka loop', w: 0, order: null, threads: 1, perSec: 40_000 }),
+      row({
+        system: 'bare node-rdkafka loop',
+        w: 0,
+        order: null,
+        threads: 1,
+        perSec: 40_000,
+        cpu: cpu({ main: 0.8, workers: 0.02, librdkafka: 0.2, broker: 0.5, rest: 0.1 }, 40_000),
+      }),
       row({ system: 'kcat pipe', w: 0, order: null, threads: 1, notRun: 'kcat: command not found', peakRssMb: null }),
     ],
     peers: [
