@@ -208,10 +208,14 @@ export class Source {
         this.options.logger.error({ err: errorMessage(err) }, 'rebalance error');
       }
     } catch (error) {
-      this.options.logger.error(
-        { err: errorMessage(error), event: err.code === ERR_ASSIGN ? 'assign' : 'revoke', partitions },
-        'rebalance handling failed',
-      );
+      const event = err.code === ERR_ASSIGN ? 'assign' : 'revoke';
+      if (!this.consumer.isConnected()) {
+        // An assignment that reaches an instance while it closes: the group hands these
+        // partitions to another member when this one has left.
+        this.options.logger.info({ event, partitions }, 'rebalance during shutdown ignored');
+        return;
+      }
+      this.options.logger.error({ err: errorMessage(error), event, partitions }, 'rebalance handling failed');
     }
   }
 
