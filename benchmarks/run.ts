@@ -314,7 +314,7 @@ async function spinCurve(o: Options, report: BenchReport, checkpoint: () => void
       const peak = report.cost.find((r) => r.w === w && r.order === 'partition')?.perSec ?? null;
       if (peak !== null) {
         const r = await latencyAt(o, `spin W=${w} µs`, w, peak / 2, spinSetup(o, w, 'partition'));
-        report.costLatency.push(r.row);
+        report.costLatency.push({ ...r.row, deliveredPerSec: r.deliveredPerSec });
       }
     }
     checkpoint();

@@ -95,6 +95,7 @@ function latencyTable(rows: LatencyRow[]): string[] {
     [
       'scenario',
       'offered rate (records/s)',
+      'delivered (records/s)',
       'duration (s)',
       'records measured',
       'p50 (ms)',
@@ -102,11 +103,22 @@ function latencyTable(rows: LatencyRow[]): string[] {
       'p99.9 (ms)',
       'max (ms)',
     ],
-    rows.map((r) =>
-      r.notRun
-        ? [r.label, num(r.ratePerSec), String(r.durationS), `not run: ${r.notRun}`, '–', '–', '–', '–']
-        : [r.label, num(r.ratePerSec), String(r.durationS), num(r.count), ms(r.p50), ms(r.p99), ms(r.p999), ms(r.max)],
-    ),
+    rows.map((r) => {
+      const delivered = typeof r.deliveredPerSec === 'number' ? num(r.deliveredPerSec) : '–';
+      return r.notRun
+        ? [r.label, num(r.ratePerSec), '–', String(r.durationS), `not run: ${r.notRun}`, '–', '–', '–', '–']
+        : [
+            r.label,
+            num(r.ratePerSec),
+            delivered,
+            String(r.durationS),
+            num(r.count),
+            ms(r.p50),
+            ms(r.p99),
+            ms(r.p999),
+            ms(r.max),
+          ];
+    }),
   );
 }
 

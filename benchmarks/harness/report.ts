@@ -58,6 +58,8 @@ export interface LatencyRow {
   p99: number | null;
   p999: number | null;
   max: number | null;
+  /** Outputs per second, first to last output (below the offered rate: the engine fell behind). */
+  deliveredPerSec?: number | null;
   /** Where the cores went from the load's start to the engine's last record. */
   cpu?: CpuBreakdown;
   notRun?: string;

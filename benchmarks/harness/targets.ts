@@ -164,7 +164,9 @@ function latencyTarget(report: BenchReport): TargetVerdict {
   if (over.length === 0) return { target, status: 'met', measured: all, cause: '–' };
   const causes = over.map(
     (r) =>
-      `W=${r.w} at ${fmt(r.ratePerSec)}/s offered: ${r.cpu ? `${otherParts(r.cpu, [])} (rest includes the load generator)` : NOT_MEASURED}`,
+      `W=${r.w} at ${fmt(r.ratePerSec)}/s offered${
+        typeof r.deliveredPerSec === 'number' ? `, ${fmt(r.deliveredPerSec)}/s delivered` : ''
+      }: ${r.cpu ? `${otherParts(r.cpu, [])} (rest includes the load generator)` : NOT_MEASURED}`,
   );
   return {
     target,
