@@ -315,6 +315,7 @@ export class Engine extends EventEmitter {
         await this.parts.transactions.start();
       }
       source.start({
+        holdsPaused: () => this.flow.isPaused,
         onAssign: (tps) => this.onAssign(tps),
         onRevoke: (tps) => void this.onRevoke(tps),
         onMessages: (msgs) => this.onMessages(msgs),
@@ -410,15 +411,9 @@ export class Engine extends EventEmitter {
       this.partitions.set(id, new PartitionState(tp.topic, tp.partition, ++this.epochCounter));
       this.revoking.delete(id);
     }
-    if (this.flow.isPaused) {
-      this.parts?.source.pause(tps);
-      for (const tp of tps) this.paused.add(partitionId(tp.topic, tp.partition));
-    } else {
-      // librdkafka keeps a partition's pause flag across unassign and a later assign
-      // (librdkafka#1849): a partition this instance paused, lost and got back would otherwise
-      // never be fetched again. Resuming a partition that is not paused does nothing.
-      this.parts?.source.resume(tps);
-    }
+    // The source has paused these if flow control holds the consumer back (holdsPaused), and
+    // resumed them otherwise.
+    if (this.flow.isPaused) for (const tp of tps) this.paused.add(partitionId(tp.topic, tp.partition));
     this.metrics.rebalances.inc({ kind: 'assign' }, 1);
     this.metrics.assignedPartitions.set(this.partitions.size);
     // Cooperative rebalances often hand out nothing new; only real changes are worth a line.

@@ -16,6 +16,12 @@ export interface TopicPartition {
 }
 
 export interface SourceHandler {
+  /**
+   * True while flow control holds the consumer back: partitions assigned then stay paused.
+   * Otherwise the source resumes every partition it is assigned (see onRebalance).
+   */
+  holdsPaused(): boolean;
+  /** Called after the partitions are assigned, and paused or resumed as holdsPaused() said. */
   onAssign(partitions: TopicPartition[]): void;
   /** Must eventually call source.releaseRevoked(partitions). */
   onRevoke(partitions: TopicPartition[]): void;
@@ -195,6 +201,12 @@ export class Source {
       if (err.code === ERR_ASSIGN) {
         if (this.cooperative) this.consumer.incrementalAssign(assignment);
         else this.consumer.assign(assignment);
+        // librdkafka keeps a partition's pause flag across unassign and a later assign
+        // (librdkafka#1849): a partition paused, revoked and assigned again would never be
+        // fetched again. So each assignment sets the flag to what flow control wants now.
+        // Resuming a partition that is not paused does nothing.
+        if (this.handler?.holdsPaused()) this.pause(partitions);
+        else this.resume(partitions);
         this.handler?.onAssign(partitions);
       } else if (err.code === ERR_REVOKE) {
         // The unassign happens in releaseRevoked(), after in-flight work of these partitions
