@@ -1,7 +1,9 @@
 /**
  * An exactly-once `turbine run` whose transactions cannot commit: every output is larger than
- * the output topic's max.message.bytes, so each delivery fails and each transaction aborts.
- * Resolves once the engine is stuck (a transaction aborted and the in-flight bound is reached).
+ * the output topic's max.message.bytes, so the first transaction aborts, and the next commit
+ * keeps failing with CONCURRENT_TRANSACTIONS (the broker seems unable to write the abort marker
+ * there either). Resolves once the engine is stuck: a transaction aborted and the in-flight
+ * bound is reached.
  */
 import { type CliEngine, startCli } from './cli';
 import { createTopics, dropTopics, produceRecords, randomName, waitFor } from './kafka';

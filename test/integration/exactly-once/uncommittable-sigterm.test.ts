@@ -1,6 +1,6 @@
 /**
- * Exactly-once: an engine whose transactions cannot commit (every output is larger than the
- * output topic accepts, so each transaction aborts) still ends on SIGTERM within its shutdown
+ * Exactly-once: an engine whose transactions cannot commit (its outputs are larger than the
+ * output topic accepts; see test/helpers/uncommittable.ts) still ends on SIGTERM within its shutdown
  * deadline: exit 1, with a log line naming what could not complete. Before, a revocation left
  * pending in librdkafka's consumer close kept the process alive for good.
  */
