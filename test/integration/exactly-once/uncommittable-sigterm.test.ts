@@ -1,8 +1,8 @@
 /**
  * Exactly-once: an engine whose transactions cannot commit (its outputs are larger than the
- * output topic accepts; see test/helpers/uncommittable.ts) still ends on SIGTERM within its shutdown
- * deadline: exit 1, with a log line naming what could not complete. Before, a revocation left
- * pending in librdkafka's consumer close kept the process alive for good.
+ * output topic accepts; see test/helpers/uncommittable.ts) still ends on SIGTERM within its
+ * shutdown deadline: exit 1, with a log line naming what could not complete. Before, a
+ * revocation left pending in librdkafka's consumer close kept the process alive for good.
  */
 import { waitFor } from '../../helpers/kafka';
 import { startUncommittableEngine } from '../../helpers/uncommittable';
