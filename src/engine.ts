@@ -89,6 +89,8 @@ export interface EngineStats {
 export interface CloseResult {
   /** True when every in-flight record was finished before the deadline. */
   drained: boolean;
+  /** What could not complete before the deadline (in-flight records, last transaction, client close); empty when all did. */
+  unfinished: string[];
   durationMs: number;
 }
 
@@ -127,6 +129,11 @@ const STALL_RESTART_MS = 15_000;
 const PROBE_TIMEOUT_MS = 5_000;
 /** Bounds reached this long: pause partitions so rebalance callbacks keep being served. */
 const PAUSE_AFTER_MS = 1_000;
+/**
+ * Shutdown: the part of shutdownTimeoutMs kept after the drain for flushing, committing and
+ * closing the clients (at most a quarter of it).
+ */
+const CLOSE_RESERVE_MS = 5_000;
 /** A commit answered later than this is logged. */
 const SLOW_COMMIT_MS = 1_000;
 /** Pause and resume can flip many times a second under backpressure: one line each per 10 s. */
@@ -339,6 +346,7 @@ export class Engine extends EventEmitter {
         await this.parts.transactions.start();
       }
       source.start({
+        holdsPaused: () => this.flow.isPaused,
         onAssign: (tps) => this.onAssign(tps),
         onRevoke: (tps) => void this.onRevoke(tps),
         onMessages: (msgs) => this.onMessages(msgs),
@@ -434,15 +442,9 @@ export class Engine extends EventEmitter {
       this.partitions.set(id, new PartitionState(tp.topic, tp.partition, ++this.epochCounter));
       this.revoking.delete(id);
     }
-    if (this.flow.isPaused) {
-      this.parts?.source.pause(tps);
-      for (const tp of tps) this.paused.add(partitionId(tp.topic, tp.partition));
-    } else {
-      // librdkafka keeps a partition's pause flag across unassign and a later assign
-      // (librdkafka#1849): a partition this instance paused, lost and got back would otherwise
-      // never be fetched again. Resuming a partition that is not paused does nothing.
-      this.parts?.source.resume(tps);
-    }
+    // The source has paused these if flow control holds the consumer back (holdsPaused), and
+    // resumed them otherwise.
+    if (this.flow.isPaused) for (const tp of tps) this.paused.add(partitionId(tp.topic, tp.partition));
     this.metrics.rebalances.inc({ kind: 'assign' }, 1);
     this.metrics.assignedPartitions.set(this.partitions.size);
     // Cooperative rebalances often hand out nothing new; only real changes are worth a line.
@@ -1101,20 +1103,25 @@ export class Engine extends EventEmitter {
     });
   }
 
-  /** Commits the last transaction, bounded by the shutdown deadline (a recovery may be stuck on a broker). */
-  private async closeTransactions(transactions: TransactionCoordinator, deadline: number): Promise<void> {
+  /**
+   * Commits the last transaction within timeoutMs (a commit or recovery may be retrying against
+   * a broker that does not answer); past it the coordinator is abandoned, so nothing is retried
+   * after the engine closed. Resolves true when the last transaction committed.
+   */
+  private async closeTransactions(transactions: TransactionCoordinator, timeoutMs: number): Promise<boolean> {
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<'timeout'>((resolve) => {
-      timer = setTimeout(() => resolve('timeout'), Math.max(1000, deadline - Date.now()));
+      timer = setTimeout(() => resolve('timeout'), timeoutMs);
     });
     const outcome = await Promise.race([transactions.close(true), timedOut]);
     clearTimeout(timer);
-    if (outcome !== true) {
-      this.logger.warn(
-        { outcome: outcome === 'timeout' ? 'deadline passed' : 'aborted' },
-        'last transaction not committed; its records are read again by the next owner',
-      );
-    }
+    if (outcome === true) return true;
+    if (outcome === 'timeout') transactions.abandon();
+    this.logger.warn(
+      { outcome: outcome === 'timeout' ? 'deadline passed' : 'aborted' },
+      'last transaction not committed; its records are read again by the next owner',
+    );
+    return false;
   }
 
   private markTransactionCommitted(offsets: CommitOffset[]): void {
@@ -1310,16 +1317,24 @@ export class Engine extends EventEmitter {
 
   private async doClose(): Promise<CloseResult> {
     const started = Date.now();
-    const deadline = started + this.config.shutdownTimeoutMs;
+    const timeoutMs = this.config.shutdownTimeoutMs;
+    const deadline = started + timeoutMs;
     if (this.state === 'created' || this.state === 'closed' || !this.parts) {
       // Not connected yet (still probing the brokers): start() sees the state and gives up.
       this.state = 'closed';
       await this.http?.close();
-      return { drained: true, durationMs: 0 };
+      return { drained: true, unfinished: [], durationMs: 0 };
     }
     this.state = 'draining';
-    this.logger.info({ inFlight: this.flow.inFlightRecords, deadlineMs: this.config.shutdownTimeoutMs }, 'draining');
+    this.logger.info({ inFlight: this.flow.inFlightRecords, deadlineMs: timeoutMs }, 'draining');
+    // Every step below is bounded so that the whole close ends near the deadline, whatever the
+    // brokers do: `budget(keepMs, floorMs)` is the time left minus what later steps keep.
+    const reserveMs = Math.min(CLOSE_RESERVE_MS, timeoutMs / 4);
+    const budget = (keepMs: number, floorMs: number) => Math.max(floorMs, deadline - Date.now() - keepMs);
+    const unfinished: string[] = [];
     const parts = this.parts!;
+    // Transactional calls started from now on end before the clients are closed.
+    parts.transactions?.endCallsBy(deadline - reserveMs / 5);
     await parts.source.stop();
     if (this.lingerTimer) clearTimeout(this.lingerTimer);
     this.lingerTimer = undefined;
@@ -1328,21 +1343,33 @@ export class Engine extends EventEmitter {
     for (const batch of this.batcher.takeAll()) this.dispatch(batch);
     const drained = await this.waitUntil(
       () => [...this.partitions.keys()].every((id) => this.settled(id)),
-      Math.max(0, deadline - Date.now()),
+      budget(reserveMs, 0),
     );
-    await parts.sink.flush(Math.max(1000, deadline - Date.now()));
-    if (parts.transactions) await this.closeTransactions(parts.transactions, deadline);
-    else this.commitSync();
+    if (!drained) unfinished.push(`${this.flow.inFlightRecords} in-flight records (read again by the next owner)`);
+    await parts.sink.flush(budget((reserveMs * 3) / 5, 100));
+    if (parts.transactions) {
+      if (!(await this.closeTransactions(parts.transactions, budget((reserveMs * 2) / 5, 500))))
+        unfinished.push('commit of the last transaction');
+    } else this.commitSync();
     if (this.commitTimer) clearInterval(this.commitTimer);
     if (this.gaugeTimer) clearInterval(this.gaugeTimer);
-    await parts.source.disconnect();
-    await parts.sink.disconnect();
+    if (!(await parts.source.disconnect(budget(reserveMs / 5, 500))))
+      unfinished.push('consumer close (leaving the group)');
+    // Never close the producer under a running transactional call (they deadlock in librdkafka);
+    // left open, the broker aborts its transaction after transaction.timeout.ms.
+    if (parts.transactions && !(await parts.transactions.whenIdle(budget(0, 0))))
+      unfinished.push('producer close (a transactional call was still running)');
+    // Flushed above already: the producer's own close only gets what is left.
+    else if (!(await parts.sink.disconnect(100, budget(0, 500)))) unfinished.push('producer close');
     await parts.pool.destroy();
     await this.http?.close();
     this.state = 'closed';
-    const result = { drained, durationMs: Date.now() - started };
-    if (!drained)
-      this.logger.warn({ ...result, inFlight: this.flow.inFlightRecords }, 'shutdown deadline passed before drain');
+    const result = { drained, unfinished, durationMs: Date.now() - started };
+    if (unfinished.length > 0)
+      this.logger.error(
+        { ...result, inFlight: this.flow.inFlightRecords },
+        `shutdown deadline passed before drain; not completed: ${unfinished.join(', ')}`,
+      );
     this.logger.info(
       { ...result, ...this.snapshot(), threadsByPartition: undefined, partitions: undefined },
       'engine closed',

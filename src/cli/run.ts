@@ -1,12 +1,12 @@
 /**
  * `turbine run`: validate config (before touching Kafka), start the engine and its HTTP server,
  * drain on SIGTERM/SIGINT. Exit codes: 0 clean drain, 1 runtime failure or drain deadline
- * passed, 2 invalid configuration.
+ * passed, 2 invalid configuration. A second signal ends the process at once, by that signal.
  */
 
 import { isSecretProperty, redactProperties } from '../config/kafka-security.js';
 import { loadConfig, unknownEnvOptions } from '../config/load.js';
-import { Engine } from '../engine.js';
+import { type CloseResult, Engine } from '../engine.js';
 import { errorMessage, TurbineError } from '../errors.js';
 import { createLogger } from '../observability/logger.js';
 import { parseRunArgs, runHelp } from './run-args.js';
@@ -38,14 +38,25 @@ export async function runCommand(argv: string[]): Promise<number> {
   const engine = new Engine(config, { logger });
   let exitCode = 0;
   let stopping = false;
-  const stop = (signal: string) => {
+  const stop = (signal: NodeJS.Signals) => {
     if (stopping) {
-      logger.warn({ signal }, 'second signal: exiting without drain');
-      process.exit(130);
+      // Written synchronously: the process ends right after, and the asynchronous logger's
+      // writes wait for libuv's thread pool, which librdkafka calls may fill.
+      createLogger(config.logLevel, 'turbine', true).warn({ signal }, 'second signal: exiting without drain');
+      exitBySignal(signal);
+      return;
     }
     stopping = true;
     logger.info({ signal }, 'signal received; draining');
     void engine.close();
+    // The close is bounded step by step; this only catches a step that is not.
+    setTimeout(() => {
+      createLogger(config.logLevel, 'turbine', true).error(
+        { deadlineMs: config.shutdownTimeoutMs, graceMs: BACKSTOP_GRACE_MS },
+        'shutdown did not end after its deadline; exiting without waiting for it',
+      );
+      process.exit(1);
+    }, config.shutdownTimeoutMs + BACKSTOP_GRACE_MS).unref();
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
@@ -61,8 +72,23 @@ export async function runCommand(argv: string[]): Promise<number> {
     throw error;
   }
   if (stopping) void engine.close();
-  const result = await new Promise<{ drained: boolean }>((resolve) => engine.once('closed', resolve));
-  return result.drained ? exitCode : 1;
+  const result = await new Promise<CloseResult>((resolve) => engine.once('closed', resolve));
+  return result.drained && result.unfinished.length === 0 ? exitCode : 1;
+}
+
+/** After shutdownTimeoutMs, how long the bounded close may overrun before the process exits anyway. */
+const BACKSTOP_GRACE_MS = 10_000;
+
+/**
+ * Ends the process at once through the signal's default action. process.exit() cannot promise
+ * that: Node joins its libuv threads on exit, and librdkafka may hold one for long (a
+ * transactional call, or a consumer close waiting for a revocation that JavaScript no longer
+ * serves; seen with gdb: the main thread in uv__threadpool_cleanup, a libuv thread in
+ * rd_kafka_consumer_close). A shell reports 128 + the signal number: 130 for SIGINT, 143 for SIGTERM.
+ */
+function exitBySignal(signal: NodeJS.Signals): void {
+  process.removeAllListeners(signal);
+  process.kill(process.pid, signal);
 }
 
 export function formatCliError(error: unknown): { message: string; exitCode: number } {

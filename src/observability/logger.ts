@@ -6,6 +6,10 @@ import pino from 'pino';
 export type Logger = pino.Logger;
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
-export function createLogger(level: LogLevel, name = 'turbine'): Logger {
-  return pino({ name, level, base: { pid: process.pid } }, pino.destination({ fd: 2, sync: false }));
+/**
+ * `sync` writes each line before returning, for a line the process may die right after: the
+ * asynchronous writes go through libuv's thread pool, which librdkafka calls can fill.
+ */
+export function createLogger(level: LogLevel, name = 'turbine', sync = false): Logger {
+  return pino({ name, level, base: { pid: process.pid } }, pino.destination({ fd: 2, sync }));
 }

@@ -385,9 +385,19 @@ export class Sink {
     return new Promise((resolve) => this.producer.flush(timeoutMs, () => resolve()));
   }
 
-  disconnect(): Promise<void> {
+  /**
+   * Flushes (up to flushMs) and closes the producer; resolves false if closing took longer than
+   * timeoutMs (the close goes on in a libuv thread, which the process's exit then waits for).
+   */
+  disconnect(flushMs = 5000, timeoutMs = flushMs + 5000): Promise<boolean> {
     this.closed = true;
     if (this.drainTimer) clearTimeout(this.drainTimer);
-    return new Promise((resolve) => this.producer.disconnect(5000, () => resolve()));
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(false), timeoutMs);
+      this.producer.disconnect(flushMs, () => {
+        clearTimeout(timer);
+        resolve(true);
+      });
+    });
   }
 }

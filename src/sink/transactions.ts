@@ -126,6 +126,12 @@ export class TransactionCoordinator {
   private generation = 0;
   private pendingAbort: AbortReason | null = null;
   private queue: Promise<unknown> = Promise.resolve();
+  /** Closed or abandoned: no transactional call is started or retried any more. */
+  private stopped = false;
+  /** Shutdown: transactional calls started from now on end by this time (epoch ms). */
+  private callsEndBy: number | undefined;
+  /** Transactional calls running in librdkafka (each on a libuv thread). */
+  private calling = 0;
   private readonly counts = { committed: 0, aborted: 0, recreated: 0 };
 
   constructor(options: TransactionCoordinatorOptions) {
@@ -150,7 +156,7 @@ export class TransactionCoordinator {
 
   /** initTransactions (fences an older producer with the same transactional.id) and begin. */
   async start(): Promise<void> {
-    await this.retrying('initTransactions', () => this.client.init(this.callTimeoutMs));
+    await this.retrying('initTransactions', () => this.tracked(this.client.init(this.callTimeout())));
     await this.begin();
   }
 
@@ -197,24 +203,72 @@ export class TransactionCoordinator {
     this.requestAbort(fatal ? 'fatal' : 'abortable', error);
   }
 
+  /**
+   * Shutdown: calls started from now on get a timeout that ends by `at` (epoch ms), so that no
+   * call outlives the shutdown deadline by more than the one already running.
+   */
+  endCallsBy(at: number): void {
+    this.callsEndBy = at;
+  }
+
+  /**
+   * Resolves true once no transactional call is running, false after timeoutMs. The producer
+   * must not be closed before: librdkafka's rd_kafka_destroy and a transactional call running
+   * on another thread wait for each other (seen with gdb: rd_kafka_txns_term against
+   * rd_kafka_send_offsets_to_transaction), and the process cannot exit either.
+   */
+  async whenIdle(timeoutMs: number): Promise<boolean> {
+    const until = Date.now() + timeoutMs;
+    while (this.calling > 0) {
+      if (Date.now() >= until) return false;
+      await sleep(Math.min(this.ackPollMs * 10, 20));
+    }
+    return true;
+  }
+
+  /**
+   * Gives up at once (the shutdown deadline passed while a commit or recovery was still
+   * retrying): no transactional call is started or retried from now on, and later outputs are
+   * discarded. A call in progress ends at its own timeout (callTimeoutMs); the open transaction
+   * is aborted by the broker after transaction.timeout.ms, and its records are read again.
+   */
+  abandon(): void {
+    this.stopped = true;
+    this.stateValue = 'closed';
+    const held = this.held;
+    this.held = [];
+    if (held.length > 0) this.hooks.discard(held);
+  }
+
   /** Commits the last transaction (commit true) or aborts it, then refuses further outputs. */
   async close(commit: boolean): Promise<boolean> {
     let committed = false;
     if (commit && this.stateValue !== 'closed') committed = await this.commitNow();
     await this.queue;
     if (!committed && this.stateValue === 'open' && this.dirty) {
-      await this.client.abort(this.callTimeoutMs).catch((error: unknown) => {
+      await this.tracked(this.client.abort(this.callTimeout())).catch((error: unknown) => {
         this.logger.warn({ err: errorMessage(error) }, 'abort of the last transaction failed');
       });
     }
-    this.stateValue = 'closed';
-    const held = this.held;
-    this.held = [];
-    if (held.length > 0) this.hooks.discard(held);
+    this.abandon();
     return committed;
   }
 
   // ---- internals ----
+
+  private callTimeout(): number {
+    if (this.callsEndBy === undefined) return this.callTimeoutMs;
+    return Math.max(100, Math.min(this.callTimeoutMs, this.callsEndBy - Date.now()));
+  }
+
+  private async tracked(call: Promise<void>): Promise<void> {
+    this.calling++;
+    try {
+      await call;
+    } finally {
+      this.calling--;
+    }
+  }
 
   private enqueue<T>(op: () => Promise<T>): Promise<T> {
     const run = this.queue.then(op, op);
@@ -223,7 +277,8 @@ export class TransactionCoordinator {
   }
 
   private async begin(): Promise<void> {
-    await this.client.begin();
+    if (this.stopped) throw new Error('transaction coordinator closed');
+    await this.tracked(this.client.begin());
     this.beganAt = Date.now();
     this.dirty = false;
     this.reopen();
@@ -231,6 +286,7 @@ export class TransactionCoordinator {
 
   /** Back to open: outputs held meanwhile go into the transaction. */
   private reopen(): void {
+    if (this.stopped) return;
     this.stateValue = 'open';
     const held = this.held;
     this.held = [];
@@ -256,9 +312,11 @@ export class TransactionCoordinator {
     }
     try {
       if (offsets.length > 0) {
-        await this.retrying('sendOffsetsToTransaction', () => this.client.sendOffsets(offsets, this.callTimeoutMs));
+        await this.retrying('sendOffsetsToTransaction', () =>
+          this.tracked(this.client.sendOffsets(offsets, this.callTimeout())),
+        );
       }
-      await this.retrying('commitTransaction', () => this.client.commit(this.callTimeoutMs));
+      await this.retrying('commitTransaction', () => this.tracked(this.client.commit(this.callTimeout())));
     } catch (error) {
       this.requestAbort(classifyTransactionError(error) === 'fatal' ? 'fatal' : 'abortable', error);
       return false;
@@ -279,7 +337,7 @@ export class TransactionCoordinator {
   private waitAcknowledged(generation: number): Promise<void> {
     return new Promise((resolve) => {
       const check = () => {
-        if (this.hooks.unacknowledged() === 0 || generation !== this.generation) resolve();
+        if (this.hooks.unacknowledged() === 0 || generation !== this.generation || this.stopped) resolve();
         else setTimeout(check, this.ackPollMs);
       };
       check();
@@ -287,7 +345,7 @@ export class TransactionCoordinator {
   }
 
   private requestAbort(reason: AbortReason, error: unknown): void {
-    if (this.pendingAbort === 'fatal') return;
+    if (this.pendingAbort === 'fatal' || this.stopped) return;
     const first = this.pendingAbort === null;
     this.pendingAbort = reason === 'fatal' ? 'fatal' : (this.pendingAbort ?? 'abortable');
     if (!first) return;
@@ -309,12 +367,13 @@ export class TransactionCoordinator {
   private async recover(): Promise<void> {
     let attempt = 0;
     for (;;) {
+      if (this.stopped) return;
       attempt++;
       let reason = this.pendingAbort ?? 'abortable';
       try {
         if (reason === 'abortable') {
           try {
-            await this.retrying('abortTransaction', () => this.client.abort(this.callTimeoutMs));
+            await this.retrying('abortTransaction', () => this.tracked(this.client.abort(this.callTimeout())));
           } catch (error) {
             this.logger.warn({ err: errorMessage(error) }, 'abortTransaction failed; replacing the producer');
             reason = 'fatal';
@@ -324,7 +383,7 @@ export class TransactionCoordinator {
         if (reason === 'fatal') {
           await this.client.recreate();
           this.counts.recreated++;
-          await this.retrying('initTransactions', () => this.client.init(this.callTimeoutMs));
+          await this.retrying('initTransactions', () => this.tracked(this.client.init(this.callTimeout())));
         }
         this.counts.aborted++;
         this.metrics?.aborted(reason);
@@ -342,7 +401,7 @@ export class TransactionCoordinator {
           'recovering the transactional producer failed; retrying',
         );
         this.pendingAbort = 'fatal';
-        if (this.stateValue === 'closed') return;
+        if (this.stopped) return;
         await sleep(delay);
       }
     }
@@ -351,11 +410,12 @@ export class TransactionCoordinator {
   private async retrying(what: string, call: () => Promise<void>): Promise<void> {
     let delay = this.retryInitialMs;
     for (let attempt = 1; ; attempt++) {
+      if (this.stopped) throw new Error(`${what} not attempted: the transaction coordinator is closed`);
       try {
         await call();
         return;
       } catch (error) {
-        if (classifyTransactionError(error) !== 'retriable' || attempt >= this.maxAttempts) throw error;
+        if (classifyTransactionError(error) !== 'retriable' || attempt >= this.maxAttempts || this.stopped) throw error;
         this.logger.warn(
           { call: what, attempt, retryInMs: delay, err: errorMessage(error) },
           'retriable transaction error',

@@ -16,6 +16,12 @@ export interface TopicPartition {
 }
 
 export interface SourceHandler {
+  /**
+   * True while flow control holds the consumer back: partitions assigned then stay paused.
+   * Otherwise the source resumes every partition it is assigned (see onRebalance).
+   */
+  holdsPaused(): boolean;
+  /** Called after the partitions are assigned, and paused or resumed as holdsPaused() said. */
   onAssign(partitions: TopicPartition[]): void;
   /** Must eventually call source.releaseRevoked(partitions). */
   onRevoke(partitions: TopicPartition[]): void;
@@ -86,6 +92,10 @@ export class Source {
   /** While set, the loop calls consume() no more (a rewind is seeking). */
   private holding = false;
   private cooperative = true;
+  /** Set by disconnect(): revocations are released at once, without waiting for the handler. */
+  private closing = false;
+  /** Revoked partitions handed to the handler and not yet released (by key topic:partition). */
+  private readonly unreleased = new Map<string, TopicPartition>();
   /** How many messages the next consume() may return (0: none, wait); set by the engine from flow control. */
   maxMessages = 1000;
   /**
@@ -199,10 +209,23 @@ export class Source {
       if (err.code === ERR_ASSIGN) {
         if (this.cooperative) this.consumer.incrementalAssign(assignment);
         else this.consumer.assign(assignment);
+        // librdkafka keeps a partition's pause flag across unassign and a later assign
+        // (librdkafka#1849): a partition paused, revoked and assigned again would never be
+        // fetched again. So each assignment sets the flag to what flow control wants now.
+        // Resuming a partition that is not paused does nothing.
+        if (this.handler?.holdsPaused()) this.pause(partitions);
+        else this.resume(partitions);
         this.handler?.onAssign(partitions);
       } else if (err.code === ERR_REVOKE) {
+        if (this.closing) {
+          // The consumer is closing (the engine committed what it could before): librdkafka's
+          // close waits, with no timeout, for this revocation to be released.
+          this.unassign(partitions);
+          return;
+        }
         // The unassign happens in releaseRevoked(), after in-flight work of these partitions
         // is drained and committed: librdkafka waits for it (bounded by max.poll.interval.ms).
+        for (const tp of partitions) this.unreleased.set(`${tp.topic}:${tp.partition}`, tp);
         this.handler?.onRevoke(partitions);
       } else {
         this.options.logger.error({ err: errorMessage(err) }, 'rebalance error');
@@ -219,7 +242,13 @@ export class Source {
     }
   }
 
+  /** The handler is done with revoked partitions (a no-op for those disconnect() released already). */
   releaseRevoked(partitions: TopicPartition[]): void {
+    const pending = partitions.filter((tp) => this.unreleased.delete(`${tp.topic}:${tp.partition}`));
+    if (pending.length > 0) this.unassign(pending);
+  }
+
+  private unassign(partitions: TopicPartition[]): void {
     try {
       if (this.cooperative) this.consumer.incrementalUnassign(partitions);
       else this.consumer.unassign();
@@ -295,12 +324,25 @@ export class Source {
     await this.loopDone;
   }
 
-  disconnect(timeoutMs = 10_000): Promise<void> {
+  /**
+   * Leaves the group and closes the consumer; resolves false if that took longer than timeoutMs.
+   * librdkafka's close (run on a libuv thread) waits with no timeout until every revocation is
+   * released, and Node's process.exit waits for libuv threads: a revocation left to the handler
+   * (still draining, or stuck behind a transaction that cannot commit) kept the process alive
+   * for good. So closing releases pending and later revocations at once.
+   */
+  disconnect(timeoutMs = 10_000): Promise<boolean> {
+    this.closing = true;
+    if (this.unreleased.size > 0) {
+      const pending = [...this.unreleased.values()];
+      this.unreleased.clear();
+      this.unassign(pending);
+    }
     return new Promise((resolve) => {
-      const timer = setTimeout(resolve, timeoutMs);
+      const timer = setTimeout(() => resolve(false), timeoutMs);
       this.consumer.disconnect(() => {
         clearTimeout(timer);
-        resolve();
+        resolve(true);
       });
     });
   }

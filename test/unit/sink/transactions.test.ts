@@ -19,8 +19,12 @@ class FakeClient implements TransactionalClient {
     this.failures.set(call, [...(this.failures.get(call) ?? []), ...errors]);
   }
 
+  /** While set, every call waits for it (a call librdkafka has not answered yet). */
+  gate: Promise<void> | undefined;
+
   private async run(call: Call): Promise<void> {
     this.calls.push(call);
+    if (this.gate) await this.gate;
     const queued = this.failures.get(call);
     if (queued && queued.length > 0) throw queued.shift();
   }
@@ -277,5 +281,40 @@ describe('TransactionCoordinator', () => {
     expect(coordinator.state).toBe('closed');
     coordinator.send([message(2)]);
     expect(engine.discarded).toHaveLength(1);
+  });
+
+  it('abandon stops a commit still waiting for acknowledgements: no call is made after it', async () => {
+    const { client, engine, coordinator, aborted } = setup();
+    await coordinator.start();
+    coordinator.send([message(1)]);
+    engine.offsets = [{ topic: 'in', partition: 0, offset: 1 }];
+    const done = coordinator.commitNow();
+    await flush();
+    coordinator.abandon();
+    expect(await done).toBe(false);
+    await flush();
+    expect(client.calls).toEqual(['init', 'begin']);
+    expect(aborted).toEqual([]);
+    expect(coordinator.state).toBe('closed');
+  });
+
+  it('whenIdle waits for a transactional call in progress, and gives up after its timeout', async () => {
+    const { client, engine, coordinator } = setup();
+    await coordinator.start();
+    coordinator.send([message(1)]);
+    engine.unacked = 0;
+    engine.offsets = [{ topic: 'in', partition: 0, offset: 1 }];
+    let answer: () => void = () => undefined;
+    client.gate = new Promise<void>((resolve) => {
+      answer = resolve;
+    });
+    const done = coordinator.commitNow();
+    await flush();
+    expect(client.calls.at(-1)).toBe('sendOffsets');
+    expect(await coordinator.whenIdle(20)).toBe(false);
+    client.gate = undefined;
+    answer();
+    expect(await coordinator.whenIdle(1000)).toBe(true);
+    expect(await done).toBe(true);
   });
 });
