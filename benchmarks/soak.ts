@@ -7,10 +7,11 @@
  * (benchmarks/, or --out-dir); RESULTS.md quotes soak.json.
  *
  *   node dist/benchmarks/soak.js [--minutes 10] [--warmup-minutes 2] [--w 100] [--rate R] [--sample-seconds 5]
+ *   node dist/benchmarks/soak.js --render benchmarks/soak.json   (re-renders SOAK.md from recorded samples)
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ensureTopics } from '../src/admin/topics.js';
 import { environment } from './harness/environment.js';
@@ -29,6 +30,7 @@ import {
   SPIN_WORKER,
   VALUE_SIZE,
 } from './harness/scenarios.js';
+import { rssTrendMbPerMin } from './harness/statistics.js';
 import { lineChart } from './harness/svg-chart.js';
 
 const started = Date.now();
@@ -47,6 +49,11 @@ function number(value: string | undefined, fallback: number, name: string): numb
   return n;
 }
 
+function trendText(s: SoakSummary): string {
+  const slope = rssTrendMbPerMin(s.samples, s.warmupS);
+  return slope === null ? 'not enough samples' : `${slope >= 0 ? '+' : ''}${slope.toFixed(1)} MiB/min`;
+}
+
 export function renderSoak(s: SoakSummary): string {
   const rows = s.samples.map(([t, mb]) => `| ${t} | ${mb} |`);
   return [
@@ -57,7 +64,7 @@ export function renderSoak(s: SoakSummary): string {
     `- date: ${s.date}, git ${s.git}`,
     `- spin worker W = ${s.w} µs, ${PARTITIONS} partitions, ${VALUE_SIZE} B values, pool = cores; ${s.ratePerSec.toLocaleString('en-US')} records/s offered (70% of the measured peak) for ${s.durationS} s`,
     `- RSS (VmRSS of the engine process) after the ${s.warmupS} s warm-up: ${s.rssAfterWarmupMb} MiB; largest afterwards: ${s.rssPeakAfterWarmupMb} MiB; at the end: ${s.rssEndMb} MiB`,
-    `- growth after warm-up: **${(s.growth * 100).toFixed(1)}%** (target < 10%: ${s.growth < 0.1 ? 'met' : '**missed**'})`,
+    `- growth after warm-up: **${(s.growth * 100).toFixed(1)}%** (target < 10%: ${s.growth < 0.1 ? 'met' : '**missed**'}); at the end: ${(((s.rssEndMb - s.rssAfterWarmupMb) / s.rssAfterWarmupMb) * 100).toFixed(1)}%; trend after warm-up (least squares): ${trendText(s)}`,
     '',
     '![RSS over time](soak-rss.svg)',
     '',
@@ -78,8 +85,15 @@ async function main(): Promise<void> {
       'sample-seconds': { type: 'string' },
       'out-dir': { type: 'string' },
       brokers: { type: 'string' },
+      render: { type: 'string' },
     },
   });
+  if (values.render !== undefined) {
+    // Re-renders SOAK.md from a recorded soak.json (after a change to the rendering only).
+    const summary = JSON.parse(readFileSync(values.render, 'utf8')) as SoakSummary;
+    writeFileSync(join(dirname(values.render), 'SOAK.md'), renderSoak(summary));
+    return;
+  }
   const brokers = values.brokers ?? process.env.TURBINE_BENCH_BROKERS ?? '127.0.0.1:9092';
   cleanUpOnInterrupt(brokers, log);
   const durationS = Math.round(number(values.minutes, 10, 'minutes') * 60);

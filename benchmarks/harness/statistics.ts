@@ -48,3 +48,22 @@ export function cpuEfficiency(perSec: number, threads: number, spinUs: number): 
   if (spinUs <= 0 || threads <= 0) return null;
   return perSec / (threads * (1e6 / spinUs));
 }
+
+/**
+ * Least-squares slope of RSS over time after the warm-up, MiB per minute: a leak shows as a
+ * steady rise, while a transient spike (a GC cycle, a burst in flight) barely moves it.
+ */
+export function rssTrendMbPerMin(samples: ReadonlyArray<readonly [number, number]>, warmupS: number): number | null {
+  const points = samples.filter(([t]) => t >= warmupS);
+  if (points.length < 2) return null;
+  const n = points.length;
+  const meanT = points.reduce((a, [t]) => a + t, 0) / n;
+  const meanM = points.reduce((a, [, m]) => a + m, 0) / n;
+  let num = 0;
+  let den = 0;
+  for (const [t, m] of points) {
+    num += (t - meanT) * (m - meanM);
+    den += (t - meanT) ** 2;
+  }
+  return den === 0 ? null : (num / den) * 60;
+}

@@ -53,9 +53,10 @@ function commitKey(offsets: ReadonlyArray<TopicPartition & { offset?: number }>)
   return offsets.map((o) => `${o.topic}:${o.partition}:${o.offset ?? ''}`).join(',');
 }
 
-const CONSUME_TARGET_MS = 10;
-const MIN_CONSUME = 16;
+/** Most messages one consume() call hands over. */
 const MAX_CONSUME = 4096;
+/** How long a waiting consume(1) blocks for the next message when nothing was queued. */
+const WAIT_MS = 20;
 
 export function consumerConfig(
   options: SourceOptions,
@@ -69,10 +70,6 @@ export function consumerConfig(
     'enable.auto.offset.store': false,
     'partition.assignment.strategy': 'cooperative-sticky',
     'fetch.wait.max.ms': 50,
-    // consume(n) waits up to the consume timeout for each of its n messages; a partition-EOF
-    // event cuts that wait to 1 ms (node-rdkafka KafkaConsumerConsumeNum), so a caught-up
-    // consumer hands over what it has at once instead of waiting for n arrivals on a trickle.
-    'enable.partition.eof': true,
     'statistics.interval.ms': 5000,
     rebalance_cb: rebalance,
     offset_commit_cb: true,
@@ -99,12 +96,14 @@ export class Source {
   /** How many messages the next consume() may return (0: none, wait); set by the engine from flow control. */
   maxMessages = 1000;
   /**
-   * Adaptive consume size. consume(n) returns only after n messages or a per-message timeout,
-   * so on a steady stream a large n waits for n arrivals (node-rdkafka PR #1053): at 10k/s,
-   * n = 2000 adds 200 ms. n is halved when a full call took longer than CONSUME_TARGET_MS and
-   * doubled when it filled quickly, so n follows the arrival rate.
+   * consume(n) returns only after n messages or a wait of the consume timeout for *each* message
+   * (node-rdkafka PR #1053), so on a steady stream it waits for n arrivals: at 10k/s, n = 2000
+   * adds 200 ms, and a small n caps the rate at n per call (each call also costs a hop through
+   * libuv's thread pool). So the loop alternates two calls: with a timeout of 0, consume(n)
+   * takes what librdkafka has queued, up to n, without waiting for more; when that was nothing,
+   * consume(1) with a WAIT_MS timeout blocks until the next message arrives.
    */
-  private consumeSize = 64;
+  private queuedLastCall = false;
   private readonly commitsSentAt = new Map<string, number>();
   /** When the consume loop last came back (with or without messages); liveness reads it. */
   lastReturnAt = Date.now();
@@ -115,8 +114,6 @@ export class Source {
       consumerConfig(options, (err, assignment) => this.onRebalance(err, assignment)),
       { 'auto.offset.reset': options.startFrom },
     );
-    // consume(n) waits up to this per message on a trickle (FACTS.md): keep it short.
-    this.consumer.setDefaultConsumeTimeout(20);
     this.consumer.on(
       'event.error',
       clientErrorListener(options.brokers, options.onFatal, (err) =>
@@ -163,20 +160,18 @@ export class Source {
         await new Promise((r) => setTimeout(r, 2));
         continue;
       }
-      const n = Math.min(this.consumeSize, this.maxMessages);
+      // Take what is queued; when the last call found nothing, wait for the next arrival.
+      const drain = this.queuedLastCall;
+      const n = drain ? Math.min(MAX_CONSUME, this.maxMessages) : 1;
       try {
-        const started = performance.now();
+        this.consumer.setDefaultConsumeTimeout(drain ? 0 : WAIT_MS);
         const call = new Promise<Kafka.Message[]>((resolve, reject) =>
           this.consumer.consume(n, (err, msgs) => (err ? reject(err) : resolve(msgs))),
         );
         this.consuming = call.catch(() => undefined);
         const messages = await call;
         this.lastReturnAt = Date.now();
-        if (messages.length >= n) {
-          const elapsed = performance.now() - started;
-          if (elapsed > CONSUME_TARGET_MS) this.consumeSize = Math.max(MIN_CONSUME, this.consumeSize >> 1);
-          else if (elapsed < CONSUME_TARGET_MS / 2) this.consumeSize = Math.min(MAX_CONSUME, this.consumeSize * 2);
-        }
+        this.queuedLastCall = messages.length > 0;
         backoffMs = 100;
         if (messages.length > 0 && this.running) this.handler!.onMessages(messages);
       } catch (error) {

@@ -11,7 +11,9 @@ test('join and leave mid-stream: nothing lost, order kept', async () => {
   const { input, output, drop } = await freshTopics('rb', 6);
   const group = randomName('g');
   const count = 12_000;
-  await produceRecords(input, count);
+  // Half now, half once B owns partitions: on a fast machine A could otherwise finish the whole
+  // backlog while B is still joining, and B would never have anything to process.
+  await produceRecords(input, count / 2);
   // A small in-flight bound keeps A from reading the whole backlog before B joins.
   const flags = { input, output, group, batchMaxRecords: 50, maxInFlightRecords: 300 };
   const a = makeEngine(flags, { SPIN_US: '300' });
@@ -23,6 +25,7 @@ test('join and leave mid-stream: nothing lost, order kept', async () => {
   const b = makeEngine(flags, { SPIN_US: '300' });
   await b.start();
   await waitFor('b owning partitions', () => b.snapshot().assignedPartitions > 0, 60_000);
+  await produceRecords(input, count / 2, { startIndex: count / 2, partitions: 6 });
   await waitFor('b processing', () => b.snapshot().consumed > 200, 60_000);
   expect(revokedA.length).toBeGreaterThan(0);
   await b.close();

@@ -1,5 +1,11 @@
 // The benchmark's statistics: medians of repeated runs, nearest-rank percentiles and CPU efficiency.
-import { cpuEfficiency, median, percentileOfSorted, summarizeLatencies } from '../../../benchmarks/harness/statistics';
+import {
+  cpuEfficiency,
+  median,
+  percentileOfSorted,
+  rssTrendMbPerMin,
+  summarizeLatencies,
+} from '../../../benchmarks/harness/statistics';
 
 describe('median', () => {
   it('is the middle value of an odd count, in any input order', () => {
@@ -65,5 +71,29 @@ describe('cpuEfficiency', () => {
 
   it('is undefined (null) at W = 0', () => {
     expect(cpuEfficiency(50_000, 2, 0)).toBeNull();
+  });
+});
+
+describe('rssTrendMbPerMin', () => {
+  it('is the least-squares slope after the warm-up, in MiB per minute', () => {
+    const samples: Array<[number, number]> = [
+      [0, 100],
+      [60, 500], // warm-up: ignored
+      [120, 600],
+      [180, 601],
+      [240, 602],
+      [300, 603],
+    ];
+    expect(rssTrendMbPerMin(samples, 120)).toBeCloseTo(1, 6);
+  });
+
+  it('barely moves for one transient spike on a flat series', () => {
+    const flat: Array<[number, number]> = Array.from({ length: 97 }, (_, i) => [120 + i * 5, 600]);
+    flat[60] = [flat[60]![0], 740];
+    expect(Math.abs(rssTrendMbPerMin(flat, 120)!)).toBeLessThan(1);
+  });
+
+  it('needs two samples after the warm-up', () => {
+    expect(rssTrendMbPerMin([[130, 1]], 120)).toBeNull();
   });
 });
