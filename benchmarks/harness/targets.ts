@@ -130,7 +130,12 @@ function peersTarget(report: BenchReport, order: Order): TargetVerdict {
     }
     compared++;
     if (turbine.perSec! <= peer.perSec) {
-      behind.push(`${peer.system} at W=${peer.w}: ${fmt(peer.perSec)} vs Turbine ${fmt(turbine.perSec!)}/s`);
+      // No thread can spin more than 10⁶/W records a second: a figure above threads × that is a
+      // miscount in the peer's harness, not speed.
+      const ceiling = peer.w > 0 ? (peer.threads * 1e6) / peer.w : Number.POSITIVE_INFINITY;
+      const suspect =
+        peer.perSec > ceiling * 1.05 ? ` (above the ${fmt(ceiling)}/s that its threads can spin: not credible)` : '';
+      behind.push(`${peer.system} at W=${peer.w}: ${fmt(peer.perSec)} vs Turbine ${fmt(turbine.perSec!)}/s${suspect}`);
       const at = `Turbine at W=${peer.w}: `;
       if (!causes.some((c) => c.startsWith(at)))
         causes.push(`${at}${turbine.cpu ? otherParts(turbine.cpu, []) : NOT_MEASURED}`);
