@@ -328,11 +328,15 @@ export class Engine extends EventEmitter {
         logger: this.logger,
         onStats: (json) => recordStats(this.metrics, json, 'consumer'),
         onFatal: (error) => this.fail(error),
-        onCommitted: (err, durationMs) => {
+        onCommitted: (err, durationMs, offsets) => {
           // 0: a commit this source did not time (a synchronous one, timed in commitSync).
           if (durationMs > 0) this.recordCommitLatency(durationMs);
           if (err) {
             this.metrics.commitFailures.inc();
+            // Offered again on the next interval, even if nothing new was acknowledged meanwhile.
+            for (const o of offsets) {
+              if (o.offset !== undefined) this.partitions.get(partitionId(o.topic, o.partition))?.commitFailed(o.offset);
+            }
             this.logger.warn({ err: errorMessage(err) }, 'offset commit failed; retried on the next interval');
           }
         },

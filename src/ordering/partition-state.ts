@@ -17,6 +17,8 @@ export class PartitionState {
   private lastTracked = -1;
   private firstTracked = -1;
   private lastCommitted: number;
+  /** An asynchronous commit of this offset failed; it is offered again until one succeeds. */
+  private commitFailedAt: number | null = null;
 
   /**
    * After a rewind, offsets above this are from the fetch stream before the seek (a consume()
@@ -132,14 +134,25 @@ export class PartitionState {
     return this.lastTracked >= 0 ? this.lastTracked + 1 : null;
   }
 
-  /** Commit point if it moved past what was last committed, else null. */
+  /** Commit point if it moved past what was last committed (or that commit failed), else null. */
   pendingCommit(): number | null {
     const point = this.commitPoint();
-    return point !== null && point > this.lastCommitted ? point : null;
+    if (point === null) return null;
+    return point > this.lastCommitted || (this.commitFailedAt !== null && point >= this.commitFailedAt) ? point : null;
   }
 
   markCommitted(offset: number): void {
     if (offset > this.lastCommitted) this.lastCommitted = offset;
+    if (this.commitFailedAt !== null && offset >= this.commitFailedAt) this.commitFailedAt = null;
+  }
+
+  /**
+   * The broker refused an asynchronous commit of `offset` (e.g. ILLEGAL_GENERATION during a
+   * rebalance): pendingCommit() offers the commit point again even if it did not move, so an idle
+   * partition does not keep an old committed offset for good.
+   */
+  commitFailed(offset: number): void {
+    if (offset === this.lastCommitted) this.commitFailedAt = offset;
   }
 
   /** Highest offset tracked so far, -1 before the first. */

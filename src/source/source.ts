@@ -36,7 +36,7 @@ export interface SourceOptions {
   startFrom: 'earliest' | 'latest';
   kafka: Readonly<Record<string, string>>;
   logger: Logger;
-  onCommitted?: (err: unknown, durationMs: number) => void;
+  onCommitted?: (err: unknown, durationMs: number, offsets: Array<TopicPartition & { offset?: number }>) => void;
   /** librdkafka statistics JSON, every statistics.interval.ms. */
   onStats?: (json: string) => void;
   /** A failure retrying cannot fix (rejected SASL login, untrusted certificate), reported once. */
@@ -143,7 +143,7 @@ export class Source {
       const key = commitKey(committed ?? []);
       const sentAt = this.commitsSentAt.get(key);
       this.commitsSentAt.delete(key);
-      this.options.onCommitted?.(err, sentAt === undefined ? 0 : performance.now() - sentAt);
+      this.options.onCommitted?.(err, sentAt === undefined ? 0 : performance.now() - sentAt, committed ?? []);
     });
     this.consumer.subscribe([this.options.topic]);
     this.cooperative = true;

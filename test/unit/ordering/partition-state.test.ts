@@ -44,6 +44,21 @@ describe('PartitionState', () => {
     expect(state.lastOffset).toBe(16);
   });
 
+  it('offers a commit again after the broker refused it, even when nothing new completed', () => {
+    const state = new PartitionState('t', 0, 1);
+    for (const offset of [0, 1, 2]) state.track(offset);
+    state.complete([0, 1, 2]);
+    expect(state.pendingCommit()).toBe(3);
+    state.markCommitted(3); // sent asynchronously
+    expect(state.pendingCommit()).toBeNull();
+    state.commitFailed(3); // ILLEGAL_GENERATION during a rebalance
+    expect(state.pendingCommit()).toBe(3);
+    state.markCommitted(3); // sent again, and this time it holds
+    expect(state.pendingCommit()).toBeNull();
+    state.commitFailed(2); // a failure of an older commit changes nothing
+    expect(state.pendingCommit()).toBeNull();
+  });
+
   it('throws InvariantViolation when an offset is not higher than the last tracked', () => {
     const state = new PartitionState('t', 0, 1);
     state.track(5);
