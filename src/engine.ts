@@ -335,7 +335,8 @@ export class Engine extends EventEmitter {
             this.metrics.commitFailures.inc();
             // Offered again on the next interval, even if nothing new was acknowledged meanwhile.
             for (const o of offsets) {
-              if (o.offset !== undefined) this.partitions.get(partitionId(o.topic, o.partition))?.commitFailed(o.offset);
+              if (o.offset !== undefined)
+                this.partitions.get(partitionId(o.topic, o.partition))?.commitFailed(o.offset);
             }
             this.logger.warn({ err: errorMessage(err) }, 'offset commit failed; retried on the next interval');
           }
