@@ -31,9 +31,9 @@ function batchOf(partition: number, values: Array<Record<string, unknown>>): Bat
   return { id: nextOffset, topic: 'in', partition, lane: `in:${partition}`, epoch: 1, records, bytes: 0, openedAt: 0 };
 }
 
-function makePool(packLimit: number, taskTimeoutMs = 0): WorkerPool {
+function makePool(packLimit: number, taskTimeoutMs = 0, threads = 1): WorkerPool {
   return new WorkerPool({
-    threads: 1,
+    threads,
     taskTimeoutMs,
     packLimit: () => packLimit,
     setup: {
@@ -55,9 +55,9 @@ interface Echo {
 const echoes = (buffer: ArrayBuffer): Echo[] =>
   unpackOutput(buffer).map((outs) => JSON.parse(outs[0]!.value!.toString()) as Echo);
 
-/** Two slow batches fill the pool's two slots (one thread), so what comes next has to wait. */
-function occupy(pool: WorkerPool): Array<Promise<unknown>> {
-  return [0, 1].map(() => pool.run(batchOf(99, [{ id: -1, slowMs: 300 }]), undefined, true));
+/** Slow batches fill the pool's slots (two per thread), so what comes next has to wait. */
+function occupy(pool: WorkerPool, slots = 2): Array<Promise<unknown>> {
+  return Array.from({ length: slots }, () => pool.run(batchOf(99, [{ id: -1, slowMs: 300 }]), undefined, true));
 }
 
 describe('task packing in the worker pool', () => {
@@ -129,9 +129,11 @@ describe('task packing in the worker pool', () => {
   });
 
   it('a batch that hangs costs its task-mates one attempt; they succeed alone and only it is dead-lettered', async () => {
-    pool = makePool(1000, 1500);
+    // Two threads: a retry must not queue behind the hanging task on the same thread, where its
+    // timeout would run out while it waits (the timeout starts when Piscina gets the task).
+    pool = makePool(1000, 1500, 2);
     await pool.probe();
-    const busy = occupy(pool);
+    const busy = occupy(pool, 4);
     const batches = [batchOf(0, [{ id: 1 }]), batchOf(1, [{ id: 2, hang: true }]), batchOf(2, [{ id: 3 }, { id: 4 }])];
     const policy = { maxAttempts: 2, initialMs: 10, maxMs: 10 };
     const outcomes = await Promise.all(batches.map((b) => runBatch((x, r, p) => pool!.run(x, r, p), b, policy)));
