@@ -4,7 +4,7 @@
  * under the run's log directory.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createWriteStream, mkdirSync } from 'node:fs';
+import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -45,8 +45,16 @@ export class Fleet {
   /** Graceful exits that were not 0, and exits the runner did not cause. */
   readonly unexpectedExits: string[] = [];
 
+  /** The runner's own record of what it did to the fleet (starts, kills, SIGTERMs), one JSON line each. */
+  private readonly events: WriteStream;
+
   constructor(private readonly spec: FleetSpec) {
     mkdirSync(spec.logDir, { recursive: true });
+    this.events = createWriteStream(join(spec.logDir, 'fleet.log'), { flags: 'a' });
+  }
+
+  private event(action: string, instance: Instance): void {
+    this.events.write(`${JSON.stringify({ time: Date.now(), action, instance: instance.id })}\n`);
   }
 
   start(): Instance {
@@ -98,6 +106,7 @@ export class Fleet {
     child.stderr!.on('data', take);
     child.once('close', () => log.end());
     this.instances.push(instance);
+    this.event('start', instance);
     return instance;
   }
 
@@ -117,6 +126,11 @@ export class Fleet {
     return this.joined().filter((i) => i.assignedAt! <= before);
   }
 
+  /** Whether a running instance got a group assignment after `time` (ms since the epoch). */
+  assignedSince(time: number): boolean {
+    return this.running().some((i) => i.assignedAt !== undefined && i.assignedAt > time);
+  }
+
   /** Processes still alive, including those draining after SIGTERM. */
   alive(): Instance[] {
     return this.instances.filter((i) => !i.done);
@@ -124,6 +138,7 @@ export class Fleet {
 
   async kill(instance: Instance): Promise<void> {
     instance.stopping = true;
+    this.event('kill', instance);
     instance.child.kill('SIGKILL');
     await instance.exited;
   }
@@ -131,6 +146,7 @@ export class Fleet {
   /** Sends SIGTERM; the instance drains, commits and exits on its own. */
   terminate(instance: Instance): void {
     instance.stopping = true;
+    this.event('terminate', instance);
     instance.child.kill('SIGTERM');
   }
 
@@ -140,5 +156,6 @@ export class Fleet {
     const deadline = Date.now() + STOP_GRACE_MS;
     while (this.alive().length > 0 && Date.now() < deadline) await sleep(100);
     for (const instance of this.alive()) await this.kill(instance);
+    this.events.end();
   }
 }
