@@ -87,6 +87,7 @@ export default async function runTask(task: TaskInput | ProbeInput): Promise<unk
     if (loadError !== undefined) throw new Error(loadError);
     return { ok: true, threadId };
   }
+  if (task.startedAt) Atomics.store(new BigInt64Array(task.startedAt), 0, BigInt(Date.now()));
   const results: TaskResult[] = [];
   for (const part of task.parts) results.push(await runPart(part));
   return move(new MovableOutput({ results }));

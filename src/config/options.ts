@@ -108,7 +108,7 @@ export const OPTIONS = {
   retryMaxMs: { schema: int(0, 3_600_000).default(10_000), doc: 'Longest retry delay.' },
   taskTimeoutMs: {
     schema: int(0, 3_600_000).default(60_000),
-    doc: 'A batch running longer is aborted (its worker thread replaced) and retried; 0 turns the limit off.',
+    doc: 'A batch running longer on its worker thread (from when the thread starts it) is aborted, the thread replaced, and the batch retried; 0 turns the limit off.',
   },
   commitIntervalMs: {
     schema: int(10, 600_000).default(1000),

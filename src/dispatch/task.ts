@@ -30,6 +30,12 @@ export interface TaskPart {
  */
 export interface TaskInput {
   parts: TaskPart[];
+  /**
+   * Set when the pool has a task timeout: 8 shared bytes (a BigInt64Array) where the worker
+   * stores Date.now() when it starts the task, so the timeout counts from then, not from when
+   * the task was handed to Piscina and perhaps queued behind another.
+   */
+  startedAt?: SharedArrayBuffer;
 }
 
 /** What a task returns: one result per part, in part order. */

@@ -46,6 +46,34 @@ export interface PoolOptions {
   maxPackBytes?: number;
 }
 
+/** How often a timeout re-checks a task that no worker has started yet. */
+const NOT_STARTED_RECHECK_MS = 50;
+
+/**
+ * Aborts `task` once it has run `timeoutMs` on a worker. The timer first fires `timeoutMs` after
+ * dispatch; if the worker started the task later than that, it is re-armed for the rest, and if
+ * no worker has started it yet, it looks again shortly.
+ */
+function startTimeout(task: TaskInput, timeoutMs: number): { signal: AbortSignal; cancel(): void } {
+  const startedAt = new SharedArrayBuffer(8);
+  task.startedAt = startedAt;
+  const stamp = new BigInt64Array(startedAt);
+  const controller = new AbortController();
+  let timer: NodeJS.Timeout;
+  const check = (): void => {
+    const started = Number(Atomics.load(stamp, 0));
+    if (started === 0) {
+      timer = setTimeout(check, Math.min(timeoutMs, NOT_STARTED_RECHECK_MS));
+      return;
+    }
+    const left = started + timeoutMs - Date.now();
+    if (left <= 0) controller.abort(new Error(`task ran longer than ${timeoutMs} ms`));
+    else timer = setTimeout(check, left);
+  };
+  timer = setTimeout(check, timeoutMs);
+  return { signal: controller.signal, cancel: () => clearTimeout(timer) };
+}
+
 interface Queued {
   part: TaskPart;
   records: number;
@@ -55,8 +83,9 @@ interface Queued {
 }
 
 /**
- * At most `threads × 2` tasks are handed to Piscina at a time; the rest wait here. So a task's
- * timeout starts about when it starts running, not while it waits behind a long queue.
+ * At most `threads × 2` tasks are handed to Piscina at a time; the rest wait here. A task's
+ * timeout counts from when a worker starts it (startedAt), so a task that Piscina queued behind
+ * a hanging one is not cut short while it waits.
  */
 export class WorkerPool {
   private readonly pool: Piscina;
@@ -151,9 +180,10 @@ export class WorkerPool {
   }
 
   private async execute(parts: TaskPart[]): Promise<TaskResult[]> {
-    const signal = this.timeoutMs > 0 ? AbortSignal.timeout(this.timeoutMs) : undefined;
     const started = performance.now();
     const task: TaskInput = { parts };
+    const timeout = this.timeoutMs > 0 ? startTimeout(task, this.timeoutMs) : undefined;
+    const signal = timeout?.signal;
     this.tasksRun++;
     this.batchesRun += parts.length;
     try {
@@ -182,6 +212,8 @@ export class WorkerPool {
         threadId: -1,
       };
       return parts.map(() => failure);
+    } finally {
+      timeout?.cancel();
     }
   }
 

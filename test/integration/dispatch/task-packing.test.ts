@@ -4,46 +4,13 @@
  * result in its own order, a part that throws fails only itself, and a part that hangs costs its
  * task-mates one attempt, never their records.
  */
-import { join } from 'node:path';
-import type { Batch } from '../../../src/batching/batcher.js';
 import { runBatch } from '../../../src/dispatch/batch-runner.js';
 import { unpackOutput } from '../../../src/dispatch/codec.js';
-import { WorkerPool } from '../../../src/dispatch/worker-pool.js';
-import type { ConsumedRecord } from '../../../src/types.js';
+import type { WorkerPool } from '../../../src/dispatch/worker-pool.js';
+import { jsonBatch, probePool } from '../../helpers/probe-pool.js';
 
-const WORKER = join(__dirname, '..', '..', 'fixtures', 'pack-probe.js');
-
-let nextOffset = 0;
-function batchOf(partition: number, values: Array<Record<string, unknown>>): Batch {
-  const records: ConsumedRecord[] = values.map((v) => {
-    const value = Buffer.from(JSON.stringify(v));
-    return {
-      topic: 'in',
-      partition,
-      offset: nextOffset++,
-      timestamp: 0,
-      key: null,
-      value,
-      headers: undefined,
-      size: value.length,
-    };
-  });
-  return { id: nextOffset, topic: 'in', partition, lane: `in:${partition}`, epoch: 1, records, bytes: 0, openedAt: 0 };
-}
-
-function makePool(packLimit: number, taskTimeoutMs = 0, threads = 1): WorkerPool {
-  return new WorkerPool({
-    threads,
-    taskTimeoutMs,
-    packLimit: () => packLimit,
-    setup: {
-      workerPath: WORKER,
-      inputFormat: 'json',
-      outputFormat: 'json',
-      avroWireFormat: 'confluent',
-      outputSchemaId: 0,
-    },
-  });
+function makePool(packLimit: number, taskTimeoutMs = 0): WorkerPool {
+  return probePool({ packLimit, taskTimeoutMs });
 }
 
 interface Echo {
@@ -55,9 +22,9 @@ interface Echo {
 const echoes = (buffer: ArrayBuffer): Echo[] =>
   unpackOutput(buffer).map((outs) => JSON.parse(outs[0]!.value!.toString()) as Echo);
 
-/** Slow batches fill the pool's slots (two per thread), so what comes next has to wait. */
-function occupy(pool: WorkerPool, slots = 2): Array<Promise<unknown>> {
-  return Array.from({ length: slots }, () => pool.run(batchOf(99, [{ id: -1, slowMs: 300 }]), undefined, true));
+/** Two slow batches fill the pool's two slots (one thread), so what comes next has to wait. */
+function occupy(pool: WorkerPool): Array<Promise<unknown>> {
+  return [0, 1].map(() => pool.run(jsonBatch(99, [{ id: -1, slowMs: 300 }]), undefined, true));
 }
 
 describe('task packing in the worker pool', () => {
@@ -72,7 +39,7 @@ describe('task packing in the worker pool', () => {
     await pool.probe();
     const busy = occupy(pool);
     const batches = Array.from({ length: 20 }, (_, b) =>
-      batchOf(
+      jsonBatch(
         b % 4,
         Array.from({ length: 5 }, (_, i) => ({ id: b * 100 + i })),
       ),
@@ -98,11 +65,11 @@ describe('task packing in the worker pool', () => {
     pool = makePool(1000);
     await pool.probe();
     for (let i = 0; i < 5; i++) {
-      const b = batchOf(0, [{ id: i }]);
+      const b = jsonBatch(0, [{ id: i }]);
       expect((await pool.run(b, b.records, true)).ok).toBe(true);
     }
     const busy = occupy(pool);
-    const waiting = Array.from({ length: 6 }, (_, i) => batchOf(1, [{ id: i }]));
+    const waiting = Array.from({ length: 6 }, (_, i) => jsonBatch(1, [{ id: i }]));
     const results = await Promise.all(waiting.map((b) => pool!.run(b, b.records, false)));
     await Promise.all(busy);
     expect(results.every((r) => r.ok)).toBe(true);
@@ -114,9 +81,9 @@ describe('task packing in the worker pool', () => {
     await pool.probe();
     const busy = occupy(pool);
     const batches = [
-      batchOf(0, [{ id: 1 }, { id: 2 }]),
-      batchOf(1, [{ id: 3 }, { id: 4, throw: true }]),
-      batchOf(2, [{ id: 5 }]),
+      jsonBatch(0, [{ id: 1 }, { id: 2 }]),
+      jsonBatch(1, [{ id: 3 }, { id: 4, throw: true }]),
+      jsonBatch(2, [{ id: 5 }]),
     ];
     const results = await Promise.all(batches.map((b) => pool!.run(b, b.records, true)));
     await Promise.all(busy);
@@ -129,12 +96,14 @@ describe('task packing in the worker pool', () => {
   });
 
   it('a batch that hangs costs its task-mates one attempt; they succeed alone and only it is dead-lettered', async () => {
-    // Two threads: a retry must not queue behind the hanging task on the same thread, where its
-    // timeout would run out while it waits (the timeout starts when Piscina gets the task).
-    pool = makePool(1000, 1500, 2);
+    pool = makePool(1000, 1500);
     await pool.probe();
-    const busy = occupy(pool, 4);
-    const batches = [batchOf(0, [{ id: 1 }]), batchOf(1, [{ id: 2, hang: true }]), batchOf(2, [{ id: 3 }, { id: 4 }])];
+    const busy = occupy(pool);
+    const batches = [
+      jsonBatch(0, [{ id: 1 }]),
+      jsonBatch(1, [{ id: 2, hang: true }]),
+      jsonBatch(2, [{ id: 3 }, { id: 4 }]),
+    ];
     const policy = { maxAttempts: 2, initialMs: 10, maxMs: 10 };
     const outcomes = await Promise.all(batches.map((b) => runBatch((x, r, p) => pool!.run(x, r, p), b, policy)));
     await Promise.all(busy);
