@@ -298,8 +298,10 @@ async function spinCurve(o: Options, report: BenchReport, checkpoint: () => void
               if (!failures || failures.count < 2)
                 peerFailures.set(peer, { count: (failures?.count ?? 0) + 1, reason: r.notRun.slice(0, 80) });
             }
+            const claimed =
+              'claimedPerSec' in r && r.claimedPerSec !== undefined ? ` (its own figure: ${fmt(r.claimedPerSec)})` : '';
             log(
-              `${peer} W=${w} ${order}: ${r.perSec === null ? `not run: ${r.notRun}` : `${fmt(r.perSec)} records/s`}`,
+              `${peer} W=${w} ${order}: ${r.perSec === null ? `not run: ${r.notRun}` : `${fmt(r.perSec)} records/s${claimed}`}`,
             );
             report.peers.push(row);
           }

@@ -7,7 +7,7 @@
 import Kafka from 'node-rdkafka';
 import { LINEAGE_HEADERS } from '../../src/engine.js';
 
-interface ReadOptions {
+export interface ReadOptions {
   brokers: string;
   topic: string;
   timeoutMs: number;
@@ -15,7 +15,7 @@ interface ReadOptions {
 }
 
 /** Reads every partition of `topic` from offset 0 up to its high watermark at the start. */
-async function readWhole(o: ReadOptions): Promise<void> {
+export async function readWhole(o: ReadOptions): Promise<void> {
   const consumer = new Kafka.KafkaConsumer(
     {
       'metadata.broker.list': o.brokers,
@@ -60,7 +60,8 @@ async function readWhole(o: ReadOptions): Promise<void> {
   }
 }
 
-function header(m: Kafka.Message, name: string): string | undefined {
+/** The value of header `name` of `m`, as text; undefined when absent. */
+export function header(m: Kafka.Message, name: string): string | undefined {
   for (const h of m.headers ?? []) {
     const v = h[name];
     if (v !== undefined) return String(v);

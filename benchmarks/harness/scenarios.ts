@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { deleteTopics, ensureTopics } from '../../src/admin/topics.js';
 import { brokerPort, type CpuBreakdown, cpuBreakdown, findBrokerPid, readCpuSnapshot } from './cpu-accounting.js';
 import { measureLatencies } from './latency-reader.js';
+import { countPeerOutputs, type DeliveredCount, deliveredPerSec, peerWindow } from './peer-outputs.js';
 import { EngineProcess, killChildren, ROOT, runJsonCommand, runLoadgenProcess, timeDrain } from './processes.js';
 import type { LatencyRow, Order } from './report.js';
 import { summarizeLatencies } from './statistics.js';
@@ -183,13 +184,23 @@ export async function drainWithBareLoop(
 }
 
 export interface PeerRun {
+  /** Source records with an output appended inside the peer's timed window, per second of it. */
   perSec: number | null;
+  /** The peer's own records/s, for comparison (the harness does not use it). */
+  claimedPerSec?: number;
+  /** What its output topic held, counted against the peer's window. */
+  delivered?: DeliveredCount;
   /** Threads (or processes) the peer says it used, when it says. */
   threads?: number;
   notRun?: string;
 }
 
-/** One drain by a peer through the run-peer.sh contract; failures become a "not run" reason. */
+/**
+ * One drain by a peer through the run-peer.sh contract; failures become a "not run" reason.
+ * records/s comes from the output topic (benchmarks/harness/peer-outputs.ts): the source records
+ * whose output the broker appended between the peer's first consumed record and its C-th
+ * acknowledgement, the same thing for every peer, whatever the peer counts itself.
+ */
 export async function drainWithPeer(
   brokers: string,
   peer: string,
@@ -200,19 +211,32 @@ export async function drainWithPeer(
   if (!existsSync(PEER_SCRIPT)) return { perSec: null, notRun: `${PEER_SCRIPT.replace(`${ROOT}/`, '')} is missing` };
   const output = randomTopic('out');
   try {
-    await ensureTopics(brokers, [{ name: output, partitions: PARTITIONS }]);
+    // LogAppendTime: each output's timestamp is when the broker appended it, on this host's clock.
+    await ensureTopics(brokers, [
+      { name: output, partitions: PARTITIONS, config: { 'message.timestamp.type': 'LogAppendTime' } },
+    ]);
     const args = [PEER_SCRIPT, peer, '--brokers', brokers, '--input', input, '--output', output]
       .concat(['--group', randomName(`peer-${peer}`), '--spin-us', String(o.w), '--threads', String(o.threads)])
       .concat(['--order', o.order, '--count', String(records)]);
     const result = await runJsonCommand('bash', args, o.timeoutMs);
     if (!result.ok) return { perSec: null, notRun: result.reason ?? 'failed' };
-    const perSec = result.json?.perSec;
-    if (typeof perSec !== 'number' || !(perSec > 0)) return { perSec: null, notRun: 'no perSec in its JSON line' };
+    const claimed = result.json?.perSec;
+    if (typeof claimed !== 'number' || !(claimed > 0)) return { perSec: null, notRun: 'no perSec in its JSON line' };
     const done = result.json?.records;
     if (typeof done === 'number' && done < records)
       return { perSec: null, notRun: `processed ${done} of ${records} records` };
+    const window = peerWindow(result.json);
+    if (typeof window === 'string') return { perSec: null, notRun: window };
+    const counted = await countPeerOutputs(brokers, output, window.lastAckedAtMs);
+    const delivered = deliveredPerSec(counted, window, records);
+    if ('notRun' in delivered) return { perSec: null, notRun: delivered.notRun, delivered: counted };
     const threads = result.json?.threads;
-    return typeof threads === 'number' ? { perSec, threads } : { perSec };
+    return {
+      perSec: delivered.perSec,
+      claimedPerSec: claimed,
+      delivered: counted,
+      ...(typeof threads === 'number' ? { threads } : {}),
+    };
   } finally {
     await dropTopics(brokers, [output]);
   }

@@ -1,6 +1,7 @@
 /**
- * Creates a peer's output topic, if missing, with the input topic's partition count, so every peer
- * (kcat included, which cannot create topics) writes to the same kind of topic Turbine does.
+ * Creates a peer's output topic, if missing, with the input topic's partition count and
+ * LogAppendTime timestamps, so every peer (kcat included, which cannot create topics) writes to the
+ * same kind of topic.
  * Usage (from run-peer.sh): node dist/benchmarks/peers/ensure-output-topic.js BROKERS INPUT OUTPUT
  */
 import { ensureTopics, topicPartitions } from '../../src/admin/topics.js';
@@ -11,7 +12,12 @@ async function main(argv: string[]): Promise<void> {
   const partitions = await topicPartitions(brokers, [input, output]);
   const inputPartitions = partitions.get(input);
   if (inputPartitions === undefined) throw new Error(`input topic ${input} does not exist on ${brokers}`);
-  if (!partitions.has(output)) await ensureTopics(brokers, [{ name: output, partitions: inputPartitions }]);
+  // LogAppendTime, as the benchmark harness creates it: outputs carry the broker's append time, from
+  // which the harness counts the outputs inside a peer's timed window (benchmarks/harness/peer-outputs.ts).
+  if (!partitions.has(output))
+    await ensureTopics(brokers, [
+      { name: output, partitions: inputPartitions, config: { 'message.timestamp.type': 'LogAppendTime' } },
+    ]);
 }
 
 main(process.argv.slice(2)).catch((err: unknown) => {

@@ -37,5 +37,5 @@ fi
 first_ns="$(cat "$work/first")"
 ms=$(((end_ns - first_ns) / 1000000))
 [ "$ms" -gt 0 ] || ms=1
-printf '{"peer":"kcat","order":"partition","threads":1,"spinUs":0,"records":%d,"ms":%d,"perSec":%d}\n' \
-  "$records" "$ms" "$((records * 1000 / ms))"
+printf '{"peer":"kcat","order":"partition","threads":1,"spinUs":0,"records":%d,"ms":%d,"perSec":%d,"firstConsumedAtMs":%d,"lastAckedAtMs":%d}\n' \
+  "$records" "$ms" "$((records * 1000 / ms))" "$((first_ns / 1000000))" "$((end_ns / 1000000))"

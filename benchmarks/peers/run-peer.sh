@@ -6,8 +6,9 @@
 # The peer consumes T from the beginning in a fresh group G, spins W µs of CPU per record, produces
 # one output per input (same key and value) to T2, commits offsets, and exits after C outputs are
 # acknowledged. stdout: exactly one JSON line
-#   {"peer","order","threads","spinUs","records","ms","perSec"}
-# (ms: first record consumed → last output acknowledged). Logs go to stderr. Non-zero exit on
+#   {"peer","order","threads","spinUs","records","ms","perSec","firstConsumedAtMs","lastAckedAtMs"}
+# (ms: first record consumed → C-th output acknowledged; records: outputs acknowledged by then; the
+# two *AtMs: the same instants in Unix ms, see benchmarks/peers/README.md). Logs go to stderr. Non-zero exit on
 # failure, including a peer that is not set up (run benchmarks/peers/setup.sh) or a timeout
 # (--timeout-s, default 600; the whole process group is killed 15 s after it).
 set -uo pipefail
