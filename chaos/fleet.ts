@@ -126,9 +126,9 @@ export class Fleet {
     return this.joined().filter((i) => i.assignedAt! <= before);
   }
 
-  /** Whether a running instance got a group assignment after `time` (ms since the epoch). */
-  assignedSince(time: number): boolean {
-    return this.running().some((i) => i.assignedAt !== undefined && i.assignedAt > time);
+  /** When a running instance last logged a group assignment (ms since the epoch), or 0. */
+  lastAssignedAt(): number {
+    return Math.max(0, ...this.running().map((i) => i.assignedAt ?? 0));
   }
 
   /** Processes still alive, including those draining after SIGTERM. */

@@ -64,18 +64,29 @@ const VICTIM_WAIT_MS = 20_000;
 const SETTLED_MS = 5_000;
 /** How long a kill waits for the group to hand the previous victim's partitions on. */
 const REASSIGN_WAIT_MS = 30_000;
+/**
+ * No assignment for this long after the reassignment: the cooperative rebalance's second round
+ * (partitions moving to a fresh instance) has completed too, so the next victim cannot be an
+ * instance that has just been handed partitions and not logged them yet.
+ */
+const GROUP_QUIET_MS = 2_000;
 
 /**
- * Waits until a running instance got an assignment after `killedAt`: the rebalance that moves
- * the victim's partitions has completed (with the classic protocol it cannot complete before
- * the victim's session expires). One fault at a time: a kill that lands in a rebalance still
- * waiting for an earlier victim's session to expire makes every member wait for its session
- * too, so chained kills add a session timeout each to the partitions already waiting (a run
- * without this wait measured 55 s for a partition orphaned across three kills; docs/chaos.md).
+ * Waits until a running instance got an assignment after `killedAt` and the group has then been
+ * quiet for GROUP_QUIET_MS: the rebalance that moves the victim's partitions has completed (with
+ * the classic protocol it cannot complete before the victim's session expires). One fault at a
+ * time: a kill that lands in a rebalance still waiting for an earlier victim's session to expire
+ * makes every member wait for its session too, so chained kills add a session timeout each to
+ * the partitions already waiting (a run without this wait measured 55 s for a partition orphaned
+ * across three kills; docs/chaos.md).
  */
 async function untilReassigned(fleet: Fleet, killedAt: number): Promise<void> {
   const deadline = Date.now() + REASSIGN_WAIT_MS;
-  while (!fleet.assignedSince(killedAt) && Date.now() < deadline) await sleep(100);
+  const settled = () => {
+    const last = fleet.lastAssignedAt();
+    return last > killedAt && Date.now() - last >= GROUP_QUIET_MS;
+  };
+  while (!settled() && Date.now() < deadline) await sleep(100);
 }
 
 /** A running instance settled on its assignment, waiting up to VICTIM_WAIT_MS; else one that joined; else any. */

@@ -106,6 +106,22 @@ export interface EngineOptions {
   createProducer?: ProducerFactory;
 }
 
+/** Exactly-once: a newly assigned partition whose start position is being checked (checkStartPositions). */
+interface StartCheck {
+  token: number;
+  topic: string;
+  partition: number;
+  /** The group's committed offset; null when it has none; undefined while being read. */
+  expected: number | null | undefined;
+  /** Records consumed while the committed offset is being read. */
+  held: Kafka.Message[];
+  /** More records came than START_CHECK_HOLD_MAX: they were dropped, so a seek is needed. */
+  overflowed?: boolean;
+  /** The first offset the consumer delivered. */
+  firstSeen: number;
+  seeking: boolean;
+}
+
 /** A record held behind its parked key, with its result once it has one. */
 interface HeldRecord {
   batch: Batch;
@@ -123,6 +139,13 @@ interface Connected {
 }
 
 const CONNECT_TIMEOUT_MS = 15_000;
+/**
+ * Exactly-once start check: how long one committed-offset query may wait. It waits while a
+ * crashed owner's transaction is open, up to that transaction's timeout.
+ */
+const START_CHECK_TIMEOUT_MS = 5_000;
+/** Records held per partition while its start check runs; beyond, they are dropped and re-read after a seek. */
+const START_CHECK_HOLD_MAX = 5_000;
 /** A partition with records waiting that delivered nothing this long is restarted (stall watchdog). */
 const STALL_RESTART_MS = 15_000;
 /** First contact with the brokers; failing it is logged and retried with backoff. */
@@ -193,6 +216,13 @@ export class Engine extends EventEmitter {
    * are dropped, and the offset each is re-read from (-1: take the first dropped offset).
    */
   private readonly rewindTargets = new Map<PartitionId, number>();
+  /**
+   * Exactly-once: newly assigned partitions whose start position is being checked against the
+   * group's committed offset (checkStartPositions). Records consumed meanwhile are held; the
+   * first one must be at the committed offset, else the partition is sought there.
+   */
+  private readonly startChecks = new Map<PartitionId, StartCheck>();
+  private startCheckCounter = 0;
   /** Stall watchdog: each partition's last restart and the wait before the next one. */
   private readonly stallRestarts = new Map<PartitionId, { at: number; waitMs: number }>();
   private txnId: string | undefined;
@@ -450,6 +480,7 @@ export class Engine extends EventEmitter {
     // The source has paused these if flow control holds the consumer back (holdsPaused), and
     // resumed them otherwise.
     if (this.flow.isPaused) for (const tp of tps) this.paused.add(partitionId(tp.topic, tp.partition));
+    if (this.config.guarantee === 'exactly-once' && tps.length > 0) void this.checkStartPositions(tps);
     this.metrics.rebalances.inc({ kind: 'assign' }, 1);
     this.metrics.assignedPartitions.set(this.partitions.size);
     // Cooperative rebalances often hand out nothing new; only real changes are worth a line.
@@ -460,7 +491,10 @@ export class Engine extends EventEmitter {
 
   private async onRevoke(tps: TopicPartition[]): Promise<void> {
     const ids = tps.map((tp) => partitionId(tp.topic, tp.partition));
-    for (const id of ids) this.revoking.add(id);
+    for (const id of ids) {
+      this.revoking.add(id);
+      this.startChecks.delete(id);
+    }
     this.metrics.rebalances.inc({ kind: 'revoke' }, 1);
     // Finish what was consumed from these partitions, so the next owner starts after it.
     for (const batch of this.batcher.takeAll((b) => ids.includes(partitionId(b.topic, b.partition)))) {
@@ -513,6 +547,10 @@ export class Engine extends EventEmitter {
       const state = this.partitions.get(id);
       // Not ours (any more): the owner re-reads it from the committed offset.
       if (!state || this.revoking.has(id)) continue;
+      if (this.startChecks.size > 0) {
+        const check = this.startChecks.get(id);
+        if (check && !this.passesStartCheck(id, check, m)) continue;
+      }
       if (this.rewindTargets.size > 0 && this.rewindTargets.has(id)) {
         // Exactly-once, fetched before the seek: dropped, but the first one tells where to re-read from.
         if (this.rewindTargets.get(id)! < 0) this.rewindTargets.set(id, m.offset);
@@ -1153,6 +1191,113 @@ export class Engine extends EventEmitter {
     );
   }
 
+  /**
+   * Exactly-once: starts newly assigned partitions at the group's committed offset, read here
+   * rather than trusted to librdkafka. librdkafka 2.12 fetches it with require_stable; while a
+   * crashed owner's transaction holding offsets is open, the broker answers
+   * UNSTABLE_OFFSET_COMMIT, and if the assignment changes while that fetch is in flight (the
+   * second round of a cooperative rebalance), librdkafka re-queues the partition with offset
+   * INVALID and starts it at auto.offset.reset (rdkafka_assignment.c,
+   * rd_kafka_assignment_apply_offsets): every record since the beginning would be processed
+   * again. committed() waits for the open transaction to end just the same, then the partition
+   * seeks to the committed offset (or to startFrom when the group has none). Records consumed
+   * before that are dropped.
+   */
+  private async checkStartPositions(tps: TopicPartition[]): Promise<void> {
+    const token = ++this.startCheckCounter;
+    for (const tp of tps)
+      this.startChecks.set(partitionId(tp.topic, tp.partition), {
+        token,
+        topic: tp.topic,
+        partition: tp.partition,
+        expected: undefined,
+        held: [],
+        firstSeen: -1,
+        seeking: false,
+      });
+    const mine = (tp: TopicPartition) => this.startChecks.get(partitionId(tp.topic, tp.partition))?.token === token;
+    let delay = 500;
+    for (;;) {
+      const parts = this.parts;
+      const pending = tps.filter(mine);
+      if (!parts || pending.length === 0 || this.state === 'closed') return;
+      try {
+        const committed = await parts.source.committed(pending, START_CHECK_TIMEOUT_MS);
+        for (const c of committed) {
+          const id = partitionId(c.topic, c.partition);
+          const check = this.startChecks.get(id);
+          if (check?.token !== token) continue;
+          // null: the group has no committed offset; the consumer's startFrom position is right.
+          check.expected = c.offset !== undefined && c.offset >= 0 ? c.offset : null;
+          const held = check.held;
+          check.held = [];
+          if (held.length > 0 && this.passesStartCheck(id, check, held[0]!)) this.onMessages(held);
+          else if (check.firstSeen >= 0 && !check.seeking) this.seekToStart(id, check);
+        }
+        return;
+      } catch (error) {
+        if (tps.filter(mine).length === 0) return;
+        this.logger.warn(
+          { err: errorMessage(error), partitions: pending.map((t) => t.partition), retryInMs: delay },
+          'could not read the committed offsets of assigned partitions; retrying',
+        );
+        await new Promise((r) => setTimeout(r, delay));
+        delay = Math.min(delay * 2, 5_000);
+      }
+    }
+  }
+
+  /**
+   * A record of a partition under its start check: true when the check is over and the record
+   * is to be processed (the partition started at its committed offset). Otherwise the record is
+   * held (offset still unknown) or dropped (a seek to the committed offset follows).
+   */
+  private passesStartCheck(id: PartitionId, check: StartCheck, m: Kafka.Message): boolean {
+    if (check.firstSeen < 0) check.firstSeen = m.offset;
+    if (check.seeking) return false;
+    if (check.expected === undefined) {
+      if (check.held.length < START_CHECK_HOLD_MAX) check.held.push(m);
+      else check.overflowed = true;
+      return false;
+    }
+    const wanted = check.expected ?? check.firstSeen;
+    if (m.offset === wanted && !check.overflowed) {
+      this.startChecks.delete(id);
+      return true;
+    }
+    this.seekToStart(id, check);
+    return false;
+  }
+
+  /** Seeks a partition whose consumer started elsewhere to its committed offset (or, after an overflow, its first one). */
+  private seekToStart(id: PartitionId, check: StartCheck): void {
+    const parts = this.parts;
+    if (!parts) return;
+    const offset = check.expected ?? check.firstSeen;
+    check.seeking = true;
+    check.held = [];
+    if (check.expected !== null && check.expected !== undefined && check.firstSeen !== check.expected)
+      this.logger.warn(
+        { partition: check.partition, startedAt: check.firstSeen, committed: check.expected },
+        'consumer started a partition away from its committed offset; moving it back',
+      );
+    const position = { topic: check.topic, partition: check.partition, offset };
+    parts.source
+      .rewind(() => (this.startChecks.get(id) === check ? [position] : []))
+      .then(
+        () => {
+          if (this.startChecks.get(id) === check) this.startChecks.delete(id);
+        },
+        (error: unknown) => {
+          check.seeking = false;
+          this.logger.warn(
+            { err: errorMessage(error), partition: check.partition, offset },
+            'seek to the committed offset failed; retried on the next record',
+          );
+        },
+      );
+  }
+
   private async rewindToCommitted(sink: Sink, source: Source): Promise<void> {
     sink.failOutstanding();
     const positions: Array<TopicPartition & { offset: number }> = [];
@@ -1373,7 +1518,7 @@ export class Engine extends EventEmitter {
     if (unfinished.length > 0)
       this.logger.error(
         { ...result, inFlight: this.flow.inFlightRecords },
-        `shutdown deadline passed before drain; not completed: ${unfinished.join(', ')}`,
+        `shutdown incomplete; not completed: ${unfinished.join(', ')}`,
       );
     this.logger.info(
       { ...result, ...this.snapshot(), threadsByPartition: undefined, partitions: undefined },

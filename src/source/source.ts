@@ -86,8 +86,8 @@ export class Source {
   private loopDone: Promise<void> = Promise.resolve();
   /** The consume() call in progress, if any; rewind() waits for it. */
   private consuming: Promise<unknown> = Promise.resolve();
-  /** While set, the loop calls consume() no more (a rewind is seeking). */
-  private holding = false;
+  /** Rewinds in progress: while any is, the loop calls consume() no more (they are seeking). */
+  private holding = 0;
   private cooperative = true;
   /** Set by disconnect(): revocations are released at once, without waiting for the handler. */
   private closing = false;
@@ -154,7 +154,7 @@ export class Source {
   private async loop(): Promise<void> {
     let backoffMs = 100;
     while (this.running) {
-      if (this.maxMessages <= 0 || this.holding) {
+      if (this.maxMessages <= 0 || this.holding > 0) {
         // Backpressure: take nothing until the engine has room (it pauses partitions if this lasts).
         this.lastReturnAt = Date.now();
         await new Promise((r) => setTimeout(r, 2));
@@ -266,7 +266,7 @@ export class Source {
    * then each partition seeks; librdkafka discards messages fetched before a seek.
    */
   async rewind(positionsAfterStop: () => Array<TopicPartition & { offset: number }>): Promise<void> {
-    this.holding = true;
+    this.holding++;
     try {
       await this.consuming;
       for (const p of positionsAfterStop()) {
@@ -275,7 +275,7 @@ export class Source {
         );
       }
     } finally {
-      this.holding = false;
+      this.holding--;
     }
   }
 

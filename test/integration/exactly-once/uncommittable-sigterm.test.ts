@@ -18,7 +18,7 @@ test('SIGTERM ends an engine that cannot commit within the deadline, exit 1, nam
     // Generous bound: the deadline plus the time a loaded machine takes to stop a Node process.
     await waitFor('the engine to exit', () => stuck.ended() !== undefined, SHUTDOWN_TIMEOUT_MS + 20_000);
     expect(stuck.ended()).toEqual({ code: 1, signal: null });
-    expect(stuck.engine.log()).toContain('shutdown deadline passed before drain; not completed:');
+    expect(stuck.engine.log()).toContain('shutdown incomplete; not completed:');
     expect(stuck.engine.log()).toContain('commit of the last transaction');
   } finally {
     await stuck.cleanUp();
