@@ -1199,9 +1199,10 @@ export class Engine extends EventEmitter {
    * second round of a cooperative rebalance), librdkafka re-queues the partition with offset
    * INVALID and starts it at auto.offset.reset (rdkafka_assignment.c,
    * rd_kafka_assignment_apply_offsets): every record since the beginning would be processed
-   * again. committed() waits for the open transaction to end just the same, then the partition
-   * seeks to the committed offset (or to startFrom when the group has none). Records consumed
-   * before that are dropped.
+   * again. committed() waits for the open transaction to end just the same. Records consumed
+   * meanwhile are held (passesStartCheck); if the first one is at the committed offset (or the
+   * group has none) they go on, else they are dropped and the partition seeks there
+   * (seekToStart).
    */
   private async checkStartPositions(tps: TopicPartition[]): Promise<void> {
     const token = ++this.startCheckCounter;
