@@ -573,6 +573,7 @@ export class Engine extends EventEmitter {
       };
       state.track(m.offset);
       state.lastConsumedAt = now;
+      this.metrics.consumeDelay.observe(Math.max(0, now - record.timestamp) / 1000);
       this.flow.add(1, size);
       accepted++;
       const full = this.batcher.add(laneOf(record, ordering, lanes), state.epoch, record, now);

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
+import type { Bucket } from '../../src/cli/histogram-quantile.js';
 import type { EngineStats } from '../../src/engine.js';
 import { type CpuBreakdown, type CpuSnapshot, cpuBreakdown, readCpuSnapshot } from './cpu-accounting.js';
 
@@ -99,6 +100,43 @@ function waitExit(child: ChildProcess, timeoutMs: number, group = false): Promis
   });
 }
 
+/** Sums each named sample over its label sets in a Prometheus text exposition. */
+export function metricValues(text: string, names: readonly string[]): Map<string, number> {
+  const wanted = new Set(names);
+  const values = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    if (line === '' || line.startsWith('#')) continue;
+    const end = line.search(/[{ ]/);
+    const name = end < 0 ? line : line.slice(0, end);
+    if (!wanted.has(name)) continue;
+    const value = Number(line.slice(line.lastIndexOf(' ') + 1));
+    if (Number.isFinite(value)) values.set(name, (values.get(name) ?? 0) + value);
+  }
+  return values;
+}
+
+/** The cumulative buckets of histogram `name` (one label set) in a Prometheus text exposition. */
+export function histogramBuckets(text: string, name: string): Bucket[] {
+  const prefix = `${name}_bucket{`;
+  const buckets: Bucket[] = [];
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(prefix)) continue;
+    const le = /le="([^"]+)"/.exec(line)?.[1];
+    if (le === undefined) continue;
+    buckets.push({
+      le: le === '+Inf' ? Number.POSITIVE_INFINITY : Number(le),
+      count: Number(line.slice(line.lastIndexOf(' ') + 1)),
+    });
+  }
+  return buckets;
+}
+
+/** Observations between two scrapes of one histogram: `later` minus `earlier`, bucket by bucket. */
+export function bucketsBetween(earlier: readonly Bucket[], later: readonly Bucket[]): Bucket[] {
+  const before = new Map(earlier.map((b) => [b.le, b.count]));
+  return later.map((b) => ({ le: b.le, count: b.count - (before.get(b.le) ?? 0) }));
+}
+
 export interface EngineProcessOptions {
   brokers: string;
   input: string;
@@ -179,6 +217,29 @@ export class EngineProcess {
     try {
       const res = await fetch(`http://127.0.0.1:${this.port}/stats`, { signal: AbortSignal.timeout(2000) });
       return res.ok ? ((await res.json()) as EngineStats) : null;
+    } catch {
+      return null;
+    }
+  }
+
+  /** Sample values of `names` from the engine's /metrics (summed over label sets), or null when it does not answer. */
+  async metrics(names: readonly string[]): Promise<Map<string, number> | null> {
+    try {
+      const res = await fetch(`http://127.0.0.1:${this.port}/metrics`, { signal: AbortSignal.timeout(2000) });
+      if (!res.ok) return null;
+      return metricValues(await res.text(), names);
+    } catch {
+      return null;
+    }
+  }
+
+  /** Each named histogram's cumulative buckets from /metrics, or null when the engine does not answer. */
+  async histograms(names: readonly string[]): Promise<Map<string, Bucket[]> | null> {
+    try {
+      const res = await fetch(`http://127.0.0.1:${this.port}/metrics`, { signal: AbortSignal.timeout(2000) });
+      if (!res.ok) return null;
+      const text = await res.text();
+      return new Map(names.map((n) => [n, histogramBuckets(text, n)]));
     } catch {
       return null;
     }

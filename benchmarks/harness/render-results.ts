@@ -3,8 +3,9 @@
  * charts named in CHART_FILES next to it).
  */
 import type { CpuBreakdown } from './cpu-accounting.js';
-import type { BenchReport, LatencyRow, Order, Section, ThroughputRow } from './report.js';
+import type { BenchReport, LatencyRow, Order, Quantiles, Section, ThroughputRow } from './report.js';
 import { CHART_FILES } from './results-charts.js';
+import { LATENCY_WARMUP_S } from './scenarios.js';
 import { cpuEfficiency } from './statistics.js';
 import { evaluateTargets, turbineRow } from './targets.js';
 
@@ -102,11 +103,14 @@ function latencyTable(rows: LatencyRow[]): string[] {
       'p99 (ms)',
       'p99.9 (ms)',
       'max (ms)',
+      'engine: age when consumed p50 / p99 (ms)',
+      'engine: age when acknowledged p50 / p99 (ms)',
     ],
     rows.map((r) => {
       const delivered = typeof r.deliveredPerSec === 'number' ? num(r.deliveredPerSec) : '–';
+      const pair = (q: Quantiles | undefined) => (q ? `${ms(q.p50)} / ${ms(q.p99)}` : '–');
       return r.notRun
-        ? [r.label, num(r.ratePerSec), '–', String(r.durationS), `not run: ${r.notRun}`, '–', '–', '–', '–']
+        ? [r.label, num(r.ratePerSec), '–', String(r.durationS), `not run: ${r.notRun}`, '–', '–', '–', '–', '–', '–']
         : [
             r.label,
             num(r.ratePerSec),
@@ -117,6 +121,8 @@ function latencyTable(rows: LatencyRow[]): string[] {
             ms(r.p99),
             ms(r.p999),
             ms(r.max),
+            pair(r.engine?.consumed),
+            pair(r.engine?.acknowledged),
           ];
     }),
   );
@@ -156,7 +162,11 @@ function costSection(report: BenchReport): string[] {
     '',
     CPU_NOTE,
     '',
-    "Latency: the engine runs (partition order) while `turbine loadgen`, in its own process, offers 50% of the median peak above on a fixed open-loop schedule. Each output record is matched to its input through the lineage headers (`turbine.source.partition` / `turbine.source.offset`); latency = output LogAppendTime (the output topic is created with `message.timestamp.type=LogAppendTime`) − input CreateTime (set by the load generator when it hands the record to librdkafka), so it includes the load generator's own batching, both broker writes and the engine. Records produced in the first second are left out (warm-up). Millisecond resolution.",
+    "Latency: the engine runs (partition order) while `turbine loadgen`, in its own process, offers 50% of the median peak above on a fixed open-loop schedule. Each output record is matched to its input through the lineage headers (`turbine.source.partition` / `turbine.source.offset`); latency = output LogAppendTime (the output topic is created with `message.timestamp.type=LogAppendTime`) − input CreateTime (set by the load generator when it hands the record to librdkafka), so it includes the load generator's own batching, both broker writes and the engine. The load runs " +
+      LATENCY_WARMUP_S +
+      ' s longer than the duration shown, and records produced in those first ' +
+      LATENCY_WARMUP_S +
+      " s are left out (warm-up: a freshly started engine compiles its hot paths and adapts its batch sizes). Millisecond resolution. The engine columns come from its own histograms (`turbine_consume_delay_seconds`, `turbine_end_to_end_latency_seconds`, scraped at the warm-up's end and after the load), interpolated inside their buckets: the age when consumed is the time before Turbine (the load generator's linger, the broker's write, the fetch); the age when acknowledged adds the engine and its producer, without the output's own append.",
     '',
     ...latencyTable(report.costLatency),
   );

@@ -47,12 +47,28 @@ export interface ThroughputRow {
 }
 
 /** End-to-end latency of an open-loop load: input CreateTime → output LogAppendTime. */
+/** p50 / p99 in ms, interpolated inside the engine's histogram buckets. */
+export interface Quantiles {
+  p50: number | null;
+  p99: number | null;
+}
+
+/**
+ * The engine's own view of the measured window: how old records were when it consumed them (the
+ * time before Turbine: the load generator's linger, the broker, the fetch) and when their outputs
+ * were acknowledged.
+ */
+export interface EngineLatencySplit {
+  consumed: Quantiles;
+  acknowledged: Quantiles;
+}
+
 export interface LatencyRow {
   label: string;
   w: number;
   ratePerSec: number;
   durationS: number;
-  /** Output records measured (after the warm-up second). */
+  /** Output records measured (after the warm-up). */
   count: number;
   p50: number | null;
   p99: number | null;
@@ -62,6 +78,8 @@ export interface LatencyRow {
   deliveredPerSec?: number | null;
   /** Where the cores went from the load's start to the engine's last record. */
   cpu?: CpuBreakdown;
+  /** The engine's histograms over the measured window (absent in results from before they existed). */
+  engine?: EngineLatencySplit;
   notRun?: string;
 }
 
@@ -77,6 +95,19 @@ export interface AdaptiveRow {
   notRun?: string;
 }
 
+/** One soak sample of the engine's own memory gauges (prom-client default metrics), in MiB. */
+export interface MemorySample {
+  t: number;
+  rssMb: number;
+  /** The main thread's V8 heap: used, and reserved (total). Worker threads' heaps are not in it. */
+  heapUsedMb: number;
+  heapTotalMb: number;
+  /** Memory outside V8's heap held by JavaScript objects (Buffers, ArrayBuffers) of the main thread. */
+  externalMb: number;
+  /** Messages in librdkafka's consumer fetch queue (prefetched, native memory). */
+  fetchQueueMessages: number | null;
+}
+
 export interface SoakSummary {
   date: string;
   git: string;
@@ -86,6 +117,8 @@ export interface SoakSummary {
   warmupS: number;
   /** [seconds since start, RSS MiB] every sample. */
   samples: Array<[number, number]>;
+  /** What the RSS held at each sample, from the engine's /metrics (absent in soaks before it was recorded). */
+  memory?: MemorySample[];
   rssAfterWarmupMb: number;
   rssEndMb: number;
   rssPeakAfterWarmupMb: number;

@@ -7,11 +7,20 @@ import { existsSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { deleteTopics, ensureTopics } from '../../src/admin/topics.js';
+import { type Bucket, bucketQuantile } from '../../src/cli/histogram-quantile.js';
 import { brokerPort, type CpuBreakdown, cpuBreakdown, findBrokerPid, readCpuSnapshot } from './cpu-accounting.js';
 import { measureLatencies } from './latency-reader.js';
 import { countPeerOutputs, type DeliveredCount, deliveredPerSec, peerWindow } from './peer-outputs.js';
-import { EngineProcess, killChildren, ROOT, runJsonCommand, runLoadgenProcess, timeDrain } from './processes.js';
-import type { LatencyRow, Order } from './report.js';
+import {
+  bucketsBetween,
+  EngineProcess,
+  killChildren,
+  ROOT,
+  runJsonCommand,
+  runLoadgenProcess,
+  timeDrain,
+} from './processes.js';
+import type { EngineLatencySplit, LatencyRow, Order } from './report.js';
 import { summarizeLatencies } from './statistics.js';
 
 export const PARTITIONS = 12;
@@ -257,7 +266,34 @@ export interface LatencyRunResult {
   deliveredPerSec: number | null;
 }
 
-const WARMUP_MS = 1000;
+/**
+ * Load offered before the measured window and left out of it: a freshly started engine compiles
+ * its hot paths and its batch sizes adapt in the first seconds, which is not the steady state the
+ * latency figures describe.
+ */
+export const LATENCY_WARMUP_S = 3;
+/** The engine's own latency histograms, read at the warm-up's end and after the load. */
+const SPLIT_HISTOGRAMS = ['turbine_consume_delay_seconds', 'turbine_end_to_end_latency_seconds'] as const;
+
+/** p50/p99 (ms) of the observations the engine made between two scrapes, per histogram. */
+function engineSplit(
+  atStart: Map<string, Bucket[]> | null,
+  atEnd: Map<string, Bucket[]> | null,
+): EngineLatencySplit | undefined {
+  if (!atStart || !atEnd) return undefined;
+  const quantiles = (name: string) => {
+    const buckets = bucketsBetween(atStart.get(name) ?? [], atEnd.get(name) ?? []);
+    const ms = (q: number) => {
+      const v = bucketQuantile(buckets, q);
+      return v === null ? null : Math.round(v * 1000);
+    };
+    return { p50: ms(0.5), p99: ms(0.99) };
+  };
+  return {
+    consumed: quantiles('turbine_consume_delay_seconds'),
+    acknowledged: quantiles('turbine_end_to_end_latency_seconds'),
+  };
+}
 
 /**
  * One engine process on fresh topics; the load generator offers `ratePerSec` for `durationS` on an
@@ -290,13 +326,17 @@ export async function latencyRun(brokers: string, o: LatencyRunOptions): Promise
     const pids = e.pid === undefined ? [] : [e.pid];
     const cpuStart = readCpuSnapshot(pids, brokerPid);
     const loadStart = Date.now();
+    let atWarmupEnd: ReturnType<EngineProcess['histograms']> = Promise.resolve(null);
+    const warmupTimer = setTimeout(() => {
+      atWarmupEnd = e.histograms(SPLIT_HISTOGRAMS);
+    }, LATENCY_WARMUP_S * 1000);
     const summary = await runLoadgenProcess([
       ...loadArgs(brokers, input, o.load),
       '--rate',
       String(Math.max(1, Math.round(o.ratePerSec))),
       '--duration',
-      String(o.durationS),
-    ]);
+      String(o.durationS + LATENCY_WARMUP_S),
+    ]).finally(() => clearTimeout(warmupTimer));
     await e.waitFor(
       async () => {
         const s = await e.stats();
@@ -306,8 +346,9 @@ export async function latencyRun(brokers: string, o: LatencyRunOptions): Promise
       'the engine to finish the load',
     );
     const cpu = cpuBreakdown(cpuStart, readCpuSnapshot(pids, brokerPid), summary.acked, cpus().length);
+    const split = engineSplit(await atWarmupEnd, await e.histograms(SPLIT_HISTOGRAMS));
     await engine.stop();
-    const samples = await measureLatencies(brokers, input, output, loadStart + WARMUP_MS);
+    const samples = await measureLatencies(brokers, input, output, loadStart + LATENCY_WARMUP_S * 1000);
     const stats = summarizeLatencies(samples.latencies);
     const span = samples.lastOutputMs - samples.firstOutputMs;
     return {
@@ -322,6 +363,7 @@ export async function latencyRun(brokers: string, o: LatencyRunOptions): Promise
         p999: stats.p999,
         max: stats.max,
         cpu,
+        ...(split ? { engine: split } : {}),
         ...(samples.unmatched > 0 ? { notRun: `${samples.unmatched} outputs without lineage headers` } : {}),
       },
       deliveredPerSec: span > 0 ? Math.round((samples.outputs / span) * 1000) : null,

@@ -3,7 +3,8 @@
  * gap, or not measured (with why); for a gap, its cause as far as the CPU accounting measured it.
  */
 import type { CpuBreakdown } from './cpu-accounting.js';
-import type { BenchReport, Order, ThroughputRow } from './report.js';
+import { memoryAtPeak } from './memory-split.js';
+import type { BenchReport, EngineLatencySplit, Order, SoakSummary, ThroughputRow } from './report.js';
 import { rssTrendMbPerMin } from './statistics.js';
 
 export type TargetStatus = 'met' | 'missed' | 'not measured';
@@ -160,6 +161,12 @@ function peersTarget(report: BenchReport, order: Order): TargetVerdict {
   return { target, status: 'met', measured: `ahead in ${compared} comparisons${tail}`, cause: '–' };
 }
 
+/** The engine's histograms over the window: how much of the latency was there before it consumed. */
+function splitText(split: EngineLatencySplit): string {
+  const q = (v: number | null) => (v === null ? '?' : `${v} ms`);
+  return `records were ${q(split.consumed.p50)} (p50) / ${q(split.consumed.p99)} (p99) old when the engine consumed them and ${q(split.acknowledged.p50)} / ${q(split.acknowledged.p99)} when their outputs were acknowledged (engine histograms)`;
+}
+
 function latencyTarget(report: BenchReport): TargetVerdict {
   const target = 'p99 end-to-end ≤ 50 ms at 50% of peak, W ≤ 100 µs';
   const rows = report.costLatency.filter((r) => r.w <= 100 && r.p99 !== null);
@@ -172,7 +179,7 @@ function latencyTarget(report: BenchReport): TargetVerdict {
     (r) =>
       `W=${r.w} at ${fmt(r.ratePerSec)}/s offered${
         typeof r.deliveredPerSec === 'number' ? `, ${fmt(r.deliveredPerSec)}/s delivered` : ''
-      }: ${r.cpu ? `${otherParts(r.cpu, [])} (rest includes the load generator)` : NOT_MEASURED}`,
+      }: ${r.engine ? `${splitText(r.engine)}; ` : ''}${r.cpu ? `${otherParts(r.cpu, [])} (rest includes the load generator)` : NOT_MEASURED}`,
   );
   return {
     target,
@@ -180,6 +187,16 @@ function latencyTarget(report: BenchReport): TargetVerdict {
     measured: `${all} (worst gap ${Math.max(...over.map((r) => r.p99! - 50))} ms)`,
     cause: causes.join('; '),
   };
+}
+
+/** What grew between the warm-up's end and the peak sample, from the soak's memory gauges. */
+function spikeText(soak: SoakSummary): string {
+  const split = memoryAtPeak(soak);
+  if (!split) return 'its source is not measured (this soak predates the memory gauges)';
+  const { base, peak } = split;
+  const rest = (m: typeof base) => m.rssMb - m.heapTotalMb - m.externalMb;
+  const d = (n: number) => `${n >= 0 ? '+' : ''}${n}`;
+  return `from the warm-up's end to the peak sample (${peak.t} s): main-thread V8 heap ${d(peak.heapTotalMb - base.heapTotalMb)} MiB, external ${d(peak.externalMb - base.externalMb)} MiB, rest (worker heaps, librdkafka, code) ${d(rest(peak) - rest(base))} MiB; librdkafka fetch queue ${base.fetchQueueMessages ?? '?'} → ${peak.fetchQueueMessages ?? '?'} messages`;
 }
 
 function soakTarget(report: BenchReport): TargetVerdict {
@@ -201,7 +218,7 @@ function soakTarget(report: BenchReport): TargetVerdict {
       soak.growth < 0.1
         ? '–'
         : trend !== null && Math.abs(trend) * (soak.durationS / 60) < 0.1 * soak.rssAfterWarmupMb
-          ? `no steady rise (the trend over the soak is under 10%): the peak is a transient spike above a flat RSS; its source (V8 heap growth between GCs, a burst of records in flight) is not measured`
+          ? `no steady rise (the trend over the soak is under 10%): the peak is a transient spike above a flat RSS; ${spikeText(soak)}`
           : `RSS rises through the soak (a leak or a growing cache); not profiled`,
   };
 }
