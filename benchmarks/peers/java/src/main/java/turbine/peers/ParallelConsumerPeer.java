@@ -37,6 +37,24 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  * of its time waiting. The peer therefore hands PC batches (--pc-batch-size, default 100 records,
  * or PEER_PC_BATCH_SIZE), as PC's documentation suggests for throughput; see benchmarks/peers/README.md.
  *
+ * <p>PARTITION order has a ceiling that is PC's design, not a setting: PC 0.5.3.3 hands out at most one
+ * record per partition at a time (ProcessingShard#getWorkIfAvailable stops scanning a shard after its
+ * first entry in any ordered mode, and in PARTITION order a shard is a partition; PC's javadoc:
+ * "Concurrency is at most the number of partitions"), and the partition stays blocked until that
+ * record's outputs are acknowledged (processAndProduceResults: "wait for all acks to complete"). So a
+ * batch holds at most one record per partition whatever batchSize says, and each partition moves one
+ * record per spin + linger + acknowledgement cycle (7-10 ms at W = 0 here).
+ *
+ * <p>Below that ceiling the peer used to lose another 2-3x, and that part was ours: PC stops polling
+ * (pauses the whole assignment) once it holds maxConcurrency x batchSize x loadFactor records (400 with
+ * 2 threads and batch 100), while one fetch brings a whole record batch of a partition (the benchmark's
+ * input has batches of up to ~960 records), so PC's buffer held one to four partitions' records and the
+ * other partitions had nothing to hand out (sampled: 4 of 12 partitions held records on average, 471
+ * records/s; with the buffer below, 11.8 of 12 and 1,141/s). PC 0.5.3.3 has no buffer option of its own
+ * (later versions add messageBufferSize), and in PARTITION order batchSize changes nothing but that
+ * buffer, so the peer raises batchSize there until the buffer holds PARTITION_BUFFER_RECORDS records per
+ * partition (PEER_PC_PARTITION_BUFFER overrides it; 0 gives the old behaviour).
+ *
  * <p>What is timed: from the first record handed to the user function to the moment the C-th output
  * is acknowledged; "records" is the number of outputs acknowledged by then (C, since PC calls the
  * callback once per acknowledged output). It used to be read after closeDrainFirst, which went on
@@ -46,6 +64,12 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  */
 public final class ParallelConsumerPeer {
   private ParallelConsumerPeer() {}
+
+  /** Records per partition PC must be able to buffer in PARTITION order: about one fetch's worth (see above). */
+  private static final String PARTITION_BUFFER_RECORDS = "1000";
+
+  /** DynamicLoadFactor.DEFAULT_INITIAL_LOADING_FACTOR of PC 0.5.3.3: the buffer starts at 2 x maxConcurrency x batchSize. */
+  private static final int PC_INITIAL_LOAD_FACTOR = 2;
 
   private static final String USAGE =
       "usage: parallel-consumer --brokers B --input T --output T2 --group G --spin-us W --threads N"
@@ -66,6 +90,7 @@ public final class ParallelConsumerPeer {
     out.put("order", "partition");
     out.put("timeout-s", "600");
     out.put("pc-batch-size", System.getenv().getOrDefault("PEER_PC_BATCH_SIZE", "100"));
+    out.put("pc-partition-buffer", System.getenv().getOrDefault("PEER_PC_PARTITION_BUFFER", PARTITION_BUFFER_RECORDS));
     for (int i = 0; i < argv.length; i += 2) {
       if (!argv[i].startsWith("--") || i + 1 >= argv.length) throw new IllegalArgumentException("bad argument " + argv[i]);
       out.put(argv[i].substring(2), argv[i + 1]);
@@ -122,9 +147,26 @@ public final class ParallelConsumerPeer {
     producerProps.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
     producerProps.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
 
+    KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(consumerProps);
+    if (ordering == ProcessingOrder.PARTITION) {
+      // See the class comment: batchSize only sizes PC's buffer in this order, so make the buffer hold
+      // about one fetch per partition, or partitions starve while PC holds another partition's records.
+      long perPartition = Long.parseLong(args.get("pc-partition-buffer"));
+      var partitionInfos = consumer.partitionsFor(input);
+      if (partitionInfos == null || partitionInfos.isEmpty()) {
+        System.err.println("[parallel-consumer] input topic " + input + " has no partitions");
+        System.exit(1);
+      }
+      long multiplier = threads * (long) PC_INITIAL_LOAD_FACTOR; // buffer = batchSize x multiplier
+      long wanted = (partitionInfos.size() * perPartition + multiplier - 1) / multiplier;
+      if (wanted > batchSize) batchSize = (int) Math.min(Integer.MAX_VALUE, wanted);
+      System.err.println("[parallel-consumer] partition order: batchSize " + batchSize + ", so PC buffers "
+          + batchSize * multiplier + " records for " + partitionInfos.size() + " partitions");
+    }
+
     ParallelConsumerOptions<byte[], byte[]> options =
         ParallelConsumerOptions.<byte[], byte[]>builder()
-            .consumer(new KafkaConsumer<>(consumerProps))
+            .consumer(consumer)
             .producer(new KafkaProducer<>(producerProps))
             .ordering(ordering)
             .maxConcurrency(threads)
