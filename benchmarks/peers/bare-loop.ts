@@ -7,6 +7,7 @@
 import { performance } from 'node:perf_hooks';
 import Kafka from 'node-rdkafka';
 import { producerConfig } from '../../src/sink/sink.js';
+import { FETCH_SETTINGS } from '../../src/source/source.js';
 
 export interface BareLoopOptions {
   brokers: string;
@@ -39,7 +40,7 @@ export async function runBareLoop(o: BareLoopOptions): Promise<number> {
       'enable.auto.commit': false,
       'enable.auto.offset.store': false,
       'partition.assignment.strategy': 'cooperative-sticky',
-      'fetch.wait.max.ms': 50,
+      ...FETCH_SETTINGS,
     },
     { 'auto.offset.reset': 'earliest' },
   );

@@ -58,6 +58,16 @@ const MAX_CONSUME = 4096;
 /** How long a waiting consume(1) blocks for the next message when nothing was queued. */
 const WAIT_MS = 20;
 
+/**
+ * Fetch batching: the broker answers a fetch once 64 KiB are there or after 10 ms. With librdkafka's
+ * fetch.min.bytes=1 a live stream of 1 KB records at 9,500/s cost 741–944 fetch responses a second,
+ * each a consume() call's worth of work for the main thread. With these, on the 2-core benchmark
+ * machine (W = 0, 50% of the drain peak): p50 92–572 → 32–47 ms, p99 261–1,192 → 116–265 ms; drain
+ * throughput 20,846 → 22,326 records/s; at 2,000/s the cost is p50 17 → 24 ms, p99 48–54 → 57–67 ms
+ * (NOTES.md, fifth session). `--kafka fetch.min.bytes=1` restores librdkafka's default.
+ */
+export const FETCH_SETTINGS = { 'fetch.wait.max.ms': 10, 'fetch.min.bytes': 65536 } as const;
+
 export function consumerConfig(
   options: SourceOptions,
   rebalance: (err: Kafka.LibrdKafkaError, a: Kafka.Assignment[]) => void,
@@ -69,7 +79,7 @@ export function consumerConfig(
     'enable.auto.commit': false,
     'enable.auto.offset.store': false,
     'partition.assignment.strategy': 'cooperative-sticky',
-    'fetch.wait.max.ms': 50,
+    ...FETCH_SETTINGS,
     'statistics.interval.ms': 5000,
     rebalance_cb: rebalance,
     offset_commit_cb: true,

@@ -60,14 +60,16 @@ function createKafka(brokers, clientId) {
 }
 
 /**
- * Consumer settings: fetch wait 50 ms as Turbine's fetch.wait.max.ms; librdkafka's per-partition
+ * Consumer settings: Turbine's fetch batching (fetch.wait.max.ms 10, fetch.min.bytes 64 KiB,
+ * src/source/source.ts FETCH_SETTINGS); librdkafka's per-partition
  * (1 MiB) and total (50 MiB) fetch limits. Offsets are committed by KafkaJS's auto-commit (every
  * second) of offsets resolved only after the batch's outputs are acknowledged, plus a final commit.
  */
 function createConsumer(kafka, group) {
   return kafka.consumer({
     groupId: group,
-    maxWaitTimeInMs: 50,
+    maxWaitTimeInMs: 10,
+    minBytes: 65536,
     maxBytesPerPartition: 1048576,
     maxBytes: 52428800,
   });

@@ -176,7 +176,8 @@ def main(argv: list[str]) -> int:
     os.environ["PEER_SPIN_US"] = str(args.spin_us)
 
     consumer_config = build_kafka_consumer_configuration(
-        {"fetch.wait.max.ms": 50, "client.id": "turbine-peer-arroyo"},
+        # Turbine's fetch batching (src/source/source.ts FETCH_SETTINGS).
+        {"fetch.wait.max.ms": 10, "fetch.min.bytes": 65536, "client.id": "turbine-peer-arroyo"},
         group_id=args.group,
         auto_offset_reset="earliest",
         bootstrap_servers=[args.brokers],

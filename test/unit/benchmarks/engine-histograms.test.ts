@@ -1,5 +1,5 @@
-import { bucketQuantile } from '../../../src/cli/histogram-quantile.js';
 import { bucketsBetween, histogramBuckets, metricValues } from '../../../benchmarks/harness/processes.js';
+import { bucketQuantile } from '../../../src/cli/histogram-quantile.js';
 
 const EXPOSITION = [
   '# HELP turbine_consume_delay_seconds Input record timestamp to the engine taking it.',

@@ -131,7 +131,9 @@ public final class ParallelConsumerPeer {
     consumerProps.put(ConsumerConfig.CLIENT_ID_CONFIG, "turbine-peer-parallel-consumer");
     consumerProps.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false"); // PC commits itself
     consumerProps.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-    consumerProps.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, "50"); // Turbine's fetch.wait.max.ms
+    // Turbine's fetch batching (src/source/source.ts FETCH_SETTINGS).
+    consumerProps.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, "10");
+    consumerProps.put(ConsumerConfig.FETCH_MIN_BYTES_CONFIG, "65536");
     consumerProps.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
     consumerProps.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
 
