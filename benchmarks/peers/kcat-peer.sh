@@ -16,7 +16,7 @@ trap 'rm -rf "$work"' EXIT
 # Keys and values are passed as "key<TAB>value<LF>": the generated JSON values hold neither.
 # The middle stage notes when the first record came through and counts the records passed on.
 timeout "$timeout_s" kcat -C -q -b "$brokers" -G "$group" -c "$count" -e -f '%k\t%s\n' \
-  -X auto.offset.reset=earliest -X fetch.wait.max.ms=50 -X client.id=turbine-peer-kcat "$input" |
+  -X auto.offset.reset=earliest -X fetch.wait.max.ms=10 -X fetch.min.bytes=65536 -X client.id=turbine-peer-kcat "$input" |
   {
     IFS= read -r first || exit 0
     date +%s%N >"$work/first"
