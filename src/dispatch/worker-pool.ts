@@ -48,6 +48,8 @@ export interface PoolOptions {
 
 /** How often a timeout re-checks a task that no worker has started yet. */
 const NOT_STARTED_RECHECK_MS = 50;
+/** Taken entries at the head of the waiting queue before they are cut off (amortized O(1) per batch). */
+const COMPACT_AFTER = 1024;
 
 /**
  * Aborts `task` once it has run `timeoutMs` on a worker. The timer first fires `timeoutMs` after
@@ -154,8 +156,13 @@ export class WorkerPool {
         this.pump();
       });
     }
+    // Drop the taken entries: under a steady overload the queue never empties, and the array
+    // would otherwise keep every batch (and what its promise chain holds) since the start.
     if (this.waitingHead === this.waiting.length) {
       this.waiting.length = 0;
+      this.waitingHead = 0;
+    } else if (this.waitingHead >= COMPACT_AFTER && this.waitingHead * 2 >= this.waiting.length) {
+      this.waiting.splice(0, this.waitingHead);
       this.waitingHead = 0;
     }
   }
@@ -220,6 +227,11 @@ export class WorkerPool {
   /** True when every thread has a task (Piscina runs or queues at least one per thread). */
   get busy(): boolean {
     return this.active >= this.threadCount;
+  }
+
+  /** Entries the waiting queue still holds that were already handed to Piscina (bounded by the compaction). */
+  get takenRetained(): number {
+    return this.waitingHead;
   }
 
   /** Batches waiting for a free slot in the pool. */

@@ -41,9 +41,14 @@ export function statsFigures(stats: LibrdkafkaStats, client: 'consumer' | 'produ
   const out: StatsFigures = { client, brokers };
   if (client === 'producer') out.producerQueue = stats.msg_cnt ?? 0;
   else {
+    // The high-level consumer forwards every partition's fetch queue to its one consumer queue,
+    // and librdkafka's fetchq_cnt of a forwarded queue is the length of the queue it forwards to
+    // (rd_kafka_q_len): each partition reports the shared queue, so summing counted it once per
+    // partition (12× here). The largest is the shared queue's length.
     let fetch = 0;
     for (const topic of Object.values(stats.topics ?? {})) {
-      for (const [id, p] of Object.entries(topic.partitions ?? {})) if (id !== '-1') fetch += p.fetchq_cnt ?? 0;
+      for (const [id, p] of Object.entries(topic.partitions ?? {}))
+        if (id !== '-1') fetch = Math.max(fetch, p.fetchq_cnt ?? 0);
     }
     out.fetchQueue = fetch;
   }

@@ -224,7 +224,7 @@ export const METRIC_DEFINITIONS = {
   consumerFetchQueue: {
     type: 'gauge',
     name: 'turbine_kafka_consumer_fetch_queue_messages',
-    help: 'Messages prefetched by librdkafka and not yet consumed by the engine, over all partitions (fetchq_cnt).',
+    help: "Messages prefetched by librdkafka and not yet consumed by the engine: the consumer queue all partitions forward to (the largest partition fetchq_cnt, since each reports that shared queue's length).",
     labels: [],
   },
   consumerLag: {

@@ -19,12 +19,17 @@ test('producer figures: rtt in seconds, waiting requests, queue; bootstrap entri
   expect(f.fetchQueue).toBeUndefined();
 });
 
-test('consumer figures: fetch queue summed over real partitions only', () => {
-  const f = statsFigures(
+test('consumer figures: fetch queue is the shared consumer queue, not a sum over partitions', () => {
+  // Forwarded partition queues each report the consumer queue's length (rd_kafka_q_len follows the
+  // forward), so 12 partitions over one queue of 10 messages read 10 each: the queue holds 10.
+  const partitions = Object.fromEntries(Array.from({ length: 12 }, (_, i) => [String(i), { fetchq_cnt: 10 }]));
+  const f = statsFigures({ topics: { t: { partitions: { ...partitions, '-1': { fetchq_cnt: 99 } } } } }, 'consumer');
+  expect(f.fetchQueue).toBe(10);
+  const uneven = statsFigures(
     { topics: { t: { partitions: { '0': { fetchq_cnt: 10 }, '1': { fetchq_cnt: 5 }, '-1': { fetchq_cnt: 99 } } } } },
     'consumer',
   );
-  expect(f.fetchQueue).toBe(15);
+  expect(uneven.fetchQueue).toBe(10);
 });
 
 test('recordStats sets the gauges and ignores malformed JSON', async () => {
