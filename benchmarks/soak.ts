@@ -15,7 +15,7 @@ import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ensureTopics } from '../src/admin/topics.js';
 import { environment } from './harness/environment.js';
-import { memoryAtPeak, memoryText } from './harness/memory-split.js';
+import { keptUpText, memoryAtPeak, memoryText } from './harness/memory-split.js';
 import { EngineProcess, ROOT, runLoadgenProcess } from './harness/processes.js';
 import { createProgressLog } from './harness/progress-log.js';
 import type { MemorySample, SoakSummary } from './harness/report.js';
@@ -94,6 +94,7 @@ export function renderSoak(s: SoakSummary): string {
     `- RSS (VmRSS of the engine process) after the ${s.warmupS} s warm-up: ${s.rssAfterWarmupMb} MiB; largest afterwards: ${s.rssPeakAfterWarmupMb} MiB; at the end: ${s.rssEndMb} MiB`,
     `- growth after warm-up: **${(s.growth * 100).toFixed(1)}%** (target < 10%: ${s.growth < 0.1 ? 'met' : '**missed**'}); at the end: ${(((s.rssEndMb - s.rssAfterWarmupMb) / s.rssAfterWarmupMb) * 100).toFixed(1)}%; trend after warm-up (least squares): ${trendText(s)}`,
     '',
+    ...(keptUpText(s) ? [`- throughput: ${keptUpText(s)}`] : []),
     ...(split
       ? [
           `- at the warm-up's end: ${memoryText(split.base)}`,
@@ -170,6 +171,8 @@ async function main(): Promise<void> {
   let engine: EngineProcess | undefined;
   const samples: Array<[number, number]> = [];
   const memory: MemorySample[] = [];
+  let offeredRecords = 0;
+  let consumedRecords = 0;
   try {
     await ensureTopics(brokers, [
       { name: input, partitions: PARTITIONS, config: SHORT_RETENTION },
@@ -224,9 +227,11 @@ async function main(): Promise<void> {
         `t=${t}s RSS ${rss ?? '?'} MiB, consumed ${consumed.toLocaleString('en-US')} (+${Math.round(((consumed - lastConsumed) * 1000) / sampleMs).toLocaleString('en-US')}/s), in flight ${stats?.inFlightRecords ?? '?'}`,
       );
       lastConsumed = consumed;
+      consumedRecords = consumed;
       if (e.exited) throw new Error(`engine exited: ${e.errors()}`);
     }
     const summary = await load;
+    offeredRecords = summary.acked;
     log(`load done: ${summary.acked.toLocaleString('en-US')} records, ${summary.ratePerSec.toLocaleString('en-US')}/s`);
   } finally {
     await engine?.stop();
@@ -246,6 +251,8 @@ async function main(): Promise<void> {
     warmupS,
     samples,
     memory,
+    offeredRecords,
+    consumedRecords,
     rssAfterWarmupMb: base,
     rssEndMb: samples[samples.length - 1]![1],
     rssPeakAfterWarmupMb: peak,

@@ -119,6 +119,9 @@ export interface SoakSummary {
   samples: Array<[number, number]>;
   /** What the RSS held at each sample, from the engine's /metrics (absent in soaks before it was recorded). */
   memory?: MemorySample[];
+  /** Records the load generator had acknowledged at the load's end, and the engine had consumed at the last sample. */
+  offeredRecords?: number;
+  consumedRecords?: number;
   rssAfterWarmupMb: number;
   rssEndMb: number;
   rssPeakAfterWarmupMb: number;

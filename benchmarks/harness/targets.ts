@@ -3,7 +3,7 @@
  * gap, or not measured (with why); for a gap, its cause as far as the CPU accounting measured it.
  */
 import type { CpuBreakdown } from './cpu-accounting.js';
-import { memoryAtPeak } from './memory-split.js';
+import { keptUpText, memoryAtPeak } from './memory-split.js';
 import type { BenchReport, EngineLatencySplit, Order, SoakSummary, ThroughputRow } from './report.js';
 import { rssTrendMbPerMin } from './statistics.js';
 
@@ -218,8 +218,8 @@ function soakTarget(report: BenchReport): TargetVerdict {
       soak.growth < 0.1
         ? '–'
         : trend !== null && Math.abs(trend) * (soak.durationS / 60) < 0.1 * soak.rssAfterWarmupMb
-          ? `no steady rise (the trend over the soak is under 10%): the peak is a transient spike above a flat RSS; ${spikeText(soak)}`
-          : `RSS rises through the soak (a leak or a growing cache); not profiled`,
+          ? `no steady rise (the trend over the soak is under 10%): the peak is a transient spike above a flat RSS; ${spikeText(soak)}${keptUpText(soak) ? `; ${keptUpText(soak)}` : ''}`
+          : `RSS rises through the soak; ${spikeText(soak)}${keptUpText(soak) ? `; ${keptUpText(soak)}` : ''}`,
   };
 }
 
