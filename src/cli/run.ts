@@ -9,7 +9,10 @@ import { loadConfig, unknownEnvOptions } from '../config/load.js';
 import { type CloseResult, Engine } from '../engine.js';
 import { errorMessage, TurbineError } from '../errors.js';
 import { createLogger } from '../observability/logger.js';
+import { startGcGovernor } from './gc-governor.js';
 import { parseRunArgs, runHelp } from './run-args.js';
+
+const MiB = 1024 * 1024;
 
 export async function runCommand(argv: string[]): Promise<number> {
   const args = parseRunArgs(argv);
@@ -65,9 +68,18 @@ export async function runCommand(argv: string[]): Promise<number> {
     logger.error({ err: errorMessage(error) }, 'engine error');
   });
 
+  const governor = startGcGovernor(config.gcHighWaterMb, (reading) => {
+    engine.metrics.forcedGcs.inc();
+    logger.debug(
+      { heapUsedMb: Math.round(reading.heapUsed / MiB), externalMb: Math.round(reading.external / MiB) },
+      'forced a full garbage collection (gcHighWaterMb)',
+    );
+  });
+  engine.once('closed', () => governor.stop());
   try {
     await engine.start();
   } catch (error) {
+    governor.stop();
     if (stopping) return 0;
     throw error;
   }

@@ -122,6 +122,10 @@ export const OPTIONS = {
     schema: int(10, 60_000).default(100),
     doc: 'Exactly-once: how long a transaction stays open before its outputs and offsets are committed; outputs become visible to read_committed readers only then.',
   },
+  gcHighWaterMb: {
+    schema: int(0, 1_048_576).default(512),
+    doc: "`turbine run` only: when the main thread's V8 heap in use plus its external memory (Buffers) pass this many MiB, run a full garbage collection (at most once a second). Behind a backlog V8 otherwise lets the garbage of records that waited in flight grow to gigabytes before collecting it. 0 = leave it to V8.",
+  },
   shutdownTimeoutMs: {
     schema: int(0, 3_600_000).default(30_000),
     doc: 'On SIGTERM/SIGINT: deadline to drain, flush and commit before exiting.',

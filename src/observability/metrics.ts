@@ -79,6 +79,12 @@ export const METRIC_DEFINITIONS = {
     labels: [],
     buckets: LATENCY_BUCKETS,
   },
+  forcedGcs: {
+    type: 'counter',
+    name: 'turbine_forced_gcs_total',
+    help: "Full garbage collections `turbine run` forced because the main thread's heap in use plus external memory passed gcHighWaterMb. Frequent: the engine is behind a backlog (or the mark is below its live memory).",
+    labels: [],
+  },
   consumeDelay: {
     type: 'histogram',
     name: 'turbine_consume_delay_seconds',
