@@ -124,7 +124,7 @@ export const OPTIONS = {
   },
   gcHighWaterMb: {
     schema: int(0, 1_048_576).default(512),
-    doc: "`turbine run` only: when the main thread's V8 heap in use plus its external memory (Buffers) pass this many MiB, run a full garbage collection (at most once a second). Behind a backlog V8 otherwise lets the garbage of records that waited in flight grow to gigabytes before collecting it. 0 = leave it to V8.",
+    doc: "`turbine run` only: when the main thread's V8 heap in use plus its external memory (Buffers) pass this many MiB, run a full garbage collection (at most every 5 s; if the collection leaves more than half the mark, the mark moves to twice what it left). Behind a backlog V8 otherwise lets the garbage of records that waited in flight grow to gigabytes before collecting it. 0 = leave it to V8.",
   },
   shutdownTimeoutMs: {
     schema: int(0, 3_600_000).default(30_000),
