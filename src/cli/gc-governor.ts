@@ -6,10 +6,11 @@
  * 2.4 GiB, and RSS 4.2 GiB, because freed malloc memory stays with the process. When the heap in
  * use plus external memory passes the high-water mark, the governor runs a full collection (a
  * second one shortly after: V8 frees ArrayBuffer memory on the collection after the one that
- * found it dead), at most once per `minIntervalMs`. The mark then moves to twice what the second
- * collections left, read a second later (never below the configured mark), so a live set above the mark is not collected
- * over and over: with a fixed mark of 512 MiB and a live set of ~650 MiB, forced collections every
- * second took the main thread and consumption fell from 7,000 to a few hundred records/s.
+ * found it dead), at most once per `minIntervalMs`. The mark then moves to twice what the two
+ * collections left, read a second later (never below the configured mark), so a live set above
+ * the mark is not collected over and over: with a fixed mark of 512 MiB and a live set of
+ * ~650 MiB, forced collections every second took the main thread and consumption fell from 7,000
+ * to a few hundred records/s.
  */
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
