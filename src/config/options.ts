@@ -123,8 +123,8 @@ export const OPTIONS = {
     doc: 'Exactly-once: how long a transaction stays open before its outputs and offsets are committed; outputs become visible to read_committed readers only then.',
   },
   gcHighWaterMb: {
-    schema: int(0, 1_048_576).default(512),
-    doc: "`turbine run` only: when the main thread's V8 heap in use plus its external memory (Buffers) pass this many MiB, run a full garbage collection (at most every 5 s; if the collection leaves more than half the mark, the mark moves to twice what it left). Behind a backlog V8 otherwise lets the garbage of records that waited in flight grow to gigabytes before collecting it. 0 = leave it to V8.",
+    schema: int(0, 1_048_576).default(0),
+    doc: "`turbine run` only: when the main thread's V8 heap in use plus its external memory (Buffers) pass this many MiB, run a full garbage collection (at most every 5 s; if the collection leaves more than half the mark, the mark moves to twice what it left). Behind a backlog V8 otherwise lets the garbage of records that waited in flight grow to gigabytes before collecting it. 0 (default) = leave it to V8; 512 held a 10-minute overload near 1 GiB heap+external where V8 alone reached 3.4 GiB.",
   },
   shutdownTimeoutMs: {
     schema: int(0, 3_600_000).default(30_000),
