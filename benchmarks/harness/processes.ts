@@ -224,10 +224,15 @@ export class EngineProcess {
 
   /** Sample values of `names` from the engine's /metrics (summed over label sets), or null when it does not answer. */
   async metrics(names: readonly string[]): Promise<Map<string, number> | null> {
+    const text = await this.metricsText();
+    return text === null ? null : metricValues(text, names);
+  }
+
+  /** The engine's /metrics exposition, or null when it does not answer. */
+  private async metricsText(): Promise<string | null> {
     try {
       const res = await fetch(`http://127.0.0.1:${this.port}/metrics`, { signal: AbortSignal.timeout(2000) });
-      if (!res.ok) return null;
-      return metricValues(await res.text(), names);
+      return res.ok ? await res.text() : null;
     } catch {
       return null;
     }
@@ -235,14 +240,8 @@ export class EngineProcess {
 
   /** Each named histogram's cumulative buckets from /metrics, or null when the engine does not answer. */
   async histograms(names: readonly string[]): Promise<Map<string, Bucket[]> | null> {
-    try {
-      const res = await fetch(`http://127.0.0.1:${this.port}/metrics`, { signal: AbortSignal.timeout(2000) });
-      if (!res.ok) return null;
-      const text = await res.text();
-      return new Map(names.map((n) => [n, histogramBuckets(text, n)]));
-    } catch {
-      return null;
-    }
+    const text = await this.metricsText();
+    return text === null ? null : new Map(names.map((n) => [n, histogramBuckets(text, n)]));
   }
 
   async ready(): Promise<boolean> {
