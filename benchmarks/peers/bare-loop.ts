@@ -6,7 +6,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import Kafka from 'node-rdkafka';
-import { producerConfig } from '../../src/sink/sink.js';
+import { producerConfig } from '../../src/sink/producer-config.js';
 import { FETCH_SETTINGS } from '../../src/source/source.js';
 
 export interface BareLoopOptions {

@@ -3,6 +3,7 @@
  */
 import Kafka from 'node-rdkafka';
 import { errorMessage, TurbineError } from '../errors.js';
+import { ERR_TOPIC_ALREADY_EXISTS } from '../kafka/error-codes.js';
 import {
   type ClientLog,
   clientConfigRejected,
@@ -15,9 +16,6 @@ export interface TopicSpec {
   partitions: number;
   config?: Record<string, string>;
 }
-
-/** librdkafka error code for "topic already exists" (RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS). */
-const TOPIC_ALREADY_EXISTS = 36;
 
 function withAdmin<T>(
   brokers: string,
@@ -47,7 +45,7 @@ export function ensureTopics(
           },
           timeoutMs,
           (err) => {
-            if (!err || (err as { code?: number }).code === TOPIC_ALREADY_EXISTS) resolve();
+            if (!err || (err as { code?: number }).code === ERR_TOPIC_ALREADY_EXISTS) resolve();
             else
               reject(
                 new TurbineError('KAFKA_ADMIN_FAILED', `Creating topic ${topic.name} failed: ${errorMessage(err)}`, {

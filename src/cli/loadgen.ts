@@ -9,44 +9,12 @@ import Kafka from 'node-rdkafka';
 import { ensureTopics } from '../admin/topics.js';
 import { kafkaPropertiesFromEnv } from '../config/load.js';
 import { errorMessage, TurbineError } from '../errors.js';
+import { connectWithTimeout, disconnectWithin } from '../kafka/client-connection.js';
+import { ERR__QUEUE_FULL, ERR__TIMED_OUT } from '../kafka/error-codes.js';
 import type { RecordFormat } from '../types.js';
-import { checkEnum, checkNumber, enumFlag, type FlagSpec, numberFlag, parseFlags, requiredString } from './args.js';
-import {
-  createKeyPicker,
-  createValueGenerator,
-  type KeyDistribution,
-  type KeyPicker,
-  type ValueGenerator,
-} from './loadgen-values.js';
+import { type LoadgenInput, type LoadgenOptions, resolveLoadgenOptions } from './loadgen-options.js';
+import { createKeyPicker, createValueGenerator, type KeyPicker, type ValueGenerator } from './loadgen-values.js';
 import { type CliIo, defaultIo, formatCount, isTty, startProgress } from './progress.js';
-
-export interface LoadgenOptions {
-  /** Bootstrap brokers, comma-separated host:port. */
-  brokers: string;
-  /** Topic to write; created with `partitions` partitions when missing. */
-  topic: string;
-  /** Records to send when `durationSeconds` is 0. Default 100000. */
-  count: number;
-  /** Send for this many seconds instead of a count; 0 means use `count`. Default 0. */
-  durationSeconds: number;
-  /** Target records per second (open loop); 0 sends as fast as possible. Default 0. */
-  rate: number;
-  /** Value size in bytes (json is padded to it, avro approximately). Default 100. */
-  valueSize: number;
-  /** Distinct keys `key-0` .. `key-<keys-1>`. Default 1000. */
-  keys: number;
-  /** How keys are drawn. Default uniform. */
-  keyDistribution: KeyDistribution;
-  /** Partitions of the topic if loadgen creates it. Default 6. */
-  partitions: number;
-  /** Value format. Default json. */
-  format: RecordFormat;
-  /** Avro schema file; default workers/schemas/stock-movement.avsc. */
-  schemaPath?: string | undefined;
-}
-
-/** What a program passes: brokers and topic, anything else falls back to the defaults. */
-export type LoadgenInput = Pick<LoadgenOptions, 'brokers' | 'topic'> & Partial<LoadgenOptions>;
 
 export interface LoadgenSummary {
   topic: string;
@@ -68,128 +36,6 @@ export interface LoadgenSummary {
   maxLagMs: number;
 }
 
-export const LOADGEN_DEFAULTS = {
-  count: 100_000,
-  durationSeconds: 0,
-  rate: 0,
-  valueSize: 100,
-  keys: 1000,
-  keyDistribution: 'uniform',
-  partitions: 6,
-  format: 'json',
-} as const satisfies Partial<LoadgenOptions>;
-
-const FORMATS: readonly RecordFormat[] = ['json', 'raw', 'avro'];
-const DISTRIBUTIONS: readonly KeyDistribution[] = ['uniform', 'zipf'];
-/** librdkafka's default message.max.bytes is 1,000,000 including record overhead. */
-const MAX_VALUE_SIZE = 990_000;
-
-export const LOADGEN_HELP = `Usage: turbine loadgen --brokers B --topic T [options]
-
-Writes generated records to a topic and prints one JSON summary line on stdout:
-{"topic","sent","acked","errors","durationMs","ratePerSec","targetRate","valueSize","format","maxLagMs"}
-
-Options:
-  --brokers B                 bootstrap brokers, host:port[,host:port] (required)
-  --topic T                   topic to write; created if missing (required)
-  --count N                   records to send (default ${LOADGEN_DEFAULTS.count})
-  --duration SECONDS          send for this long instead of --count
-  --rate R                    records per second on an open-loop schedule; 0 or absent = as fast as possible
-  --value-size BYTES          value size; json is padded to it, avro approximately (default ${LOADGEN_DEFAULTS.valueSize})
-  --keys K                    distinct keys key-0 .. key-<K-1> (default ${LOADGEN_DEFAULTS.keys})
-  --key-distribution D        uniform | zipf (default ${LOADGEN_DEFAULTS.keyDistribution})
-  --partitions P              partitions when the topic is created (default ${LOADGEN_DEFAULTS.partitions})
-  --format F                  json | raw | avro (default ${LOADGEN_DEFAULTS.format})
-  --schema FILE               avro schema (default workers/schemas/stock-movement.avsc)
-
-json values are stock movements: {"sku":"SKU-<n>","warehouse":"WH-<1..4>","delta":<-20..30>,"seq":<i>,"ts":<ms>,"pad":"x..."}
-where key-<n> gives SKU-<n>. avro uses the same fields in the Confluent wire format (schema id 1).
-raw values are random bytes. A progress line is shown when stderr is a terminal.
-librdkafka properties (TLS, SASL: docs/security.md) come from TURBINE_KAFKA_<KEY> variables.
-`;
-
-const FLAGS: FlagSpec = {
-  brokers: { type: 'string' },
-  topic: { type: 'string' },
-  count: { type: 'string' },
-  duration: { type: 'string' },
-  rate: { type: 'string' },
-  'value-size': { type: 'string' },
-  keys: { type: 'string' },
-  'key-distribution': { type: 'string' },
-  partitions: { type: 'string' },
-  format: { type: 'string' },
-  schema: { type: 'string' },
-};
-
-/** Parses `turbine loadgen` flags (without the sub-command name). `--help` is the caller's. */
-export function parseLoadgenArgs(argv: string[]): LoadgenOptions {
-  const values = parseFlags('loadgen', argv, FLAGS);
-  if (values.count !== undefined && values.duration !== undefined) {
-    throw new TurbineError('CONFIG_INVALID', '--count and --duration cannot be used together; give one of them', {
-      details: { flag: 'duration' },
-    });
-  }
-  const schema = values.schema;
-  return resolveLoadgenOptions({
-    brokers: requiredString(values, 'brokers'),
-    topic: requiredString(values, 'topic'),
-    count:
-      values.count === undefined
-        ? undefined
-        : numberFlag(values, 'count', LOADGEN_DEFAULTS.count, { min: 1, max: Number.MAX_SAFE_INTEGER, integer: true }),
-    durationSeconds: numberFlag(values, 'duration', 0, { min: 0.001, max: 31_536_000, integer: false }),
-    rate: numberFlag(values, 'rate', 0, { min: 0, max: 100_000_000, integer: false }),
-    valueSize: numberFlag(values, 'value-size', LOADGEN_DEFAULTS.valueSize, {
-      min: 0,
-      max: MAX_VALUE_SIZE,
-      integer: true,
-    }),
-    keys: numberFlag(values, 'keys', LOADGEN_DEFAULTS.keys, { min: 1, max: 10_000_000, integer: true }),
-    keyDistribution: enumFlag(values, 'key-distribution', DISTRIBUTIONS, LOADGEN_DEFAULTS.keyDistribution),
-    partitions: numberFlag(values, 'partitions', LOADGEN_DEFAULTS.partitions, { min: 1, max: 10_000, integer: true }),
-    format: enumFlag(values, 'format', FORMATS, LOADGEN_DEFAULTS.format),
-    schemaPath: typeof schema === 'string' ? schema : undefined,
-  });
-}
-
-/** Fills defaults and validates options given by a program (the flag parser ends here too). */
-export function resolveLoadgenOptions(input: LoadgenInput): LoadgenOptions {
-  if (input.count !== undefined && input.durationSeconds !== undefined && input.durationSeconds > 0) {
-    throw new TurbineError('CONFIG_INVALID', '--count and --duration cannot be used together; give one of them', {
-      details: { flag: 'duration' },
-    });
-  }
-  if (typeof input.brokers !== 'string' || input.brokers.trim() === '') {
-    throw new TurbineError('CONFIG_INVALID', '--brokers is required', { details: { flag: 'brokers' } });
-  }
-  if (typeof input.topic !== 'string' || input.topic.trim() === '') {
-    throw new TurbineError('CONFIG_INVALID', '--topic is required', { details: { flag: 'topic' } });
-  }
-  const integer = (flag: string, value: number, min: number, max: number) =>
-    checkNumber(flag, value, { min, max, integer: true });
-  const options: LoadgenOptions = {
-    brokers: input.brokers.trim(),
-    topic: input.topic.trim(),
-    count: integer('count', input.count ?? LOADGEN_DEFAULTS.count, 1, Number.MAX_SAFE_INTEGER),
-    durationSeconds: checkNumber('duration', input.durationSeconds ?? 0, { min: 0, max: 31_536_000, integer: false }),
-    rate: checkNumber('rate', input.rate ?? 0, { min: 0, max: 100_000_000, integer: false }),
-    valueSize: integer('value-size', input.valueSize ?? LOADGEN_DEFAULTS.valueSize, 0, MAX_VALUE_SIZE),
-    keys: integer('keys', input.keys ?? LOADGEN_DEFAULTS.keys, 1, 10_000_000),
-    keyDistribution: checkEnum(
-      'key-distribution',
-      input.keyDistribution ?? LOADGEN_DEFAULTS.keyDistribution,
-      DISTRIBUTIONS,
-    ),
-    partitions: integer('partitions', input.partitions ?? LOADGEN_DEFAULTS.partitions, 1, 10_000),
-    format: checkEnum('format', input.format ?? LOADGEN_DEFAULTS.format, FORMATS),
-    schemaPath: input.schemaPath,
-  };
-  return Object.freeze(options);
-}
-
-/** librdkafka RD_KAFKA_RESP_ERR__QUEUE_FULL: the local queue hit queue.buffering.max.messages. */
-const ERR_QUEUE_FULL = -184;
 const CONNECT_TIMEOUT_MS = 15_000;
 /** Local delivery deadline (librdkafka message.timeout.ms): bounds the final flush if the broker is gone. */
 const MESSAGE_TIMEOUT_MS = 60_000;
@@ -200,8 +46,6 @@ const MAX_TICK_BURST = 20_000;
 const QUEUE_FULL_WAIT_MS = 5;
 /** librdkafka statistics interval while a progress line is shown (its msg_cnt gives records in flight). */
 const PROGRESS_STATS_INTERVAL_MS = 250;
-/** librdkafka RD_KAFKA_RESP_ERR__TIMED_OUT, as returned by a flush that did not empty the queue. */
-const ERR_TIMED_OUT = -185;
 
 /** Runs the load a program describes (defaults filled in and checked first). */
 export function runLoadgen(input: LoadgenInput, ioInput: Partial<CliIo> = {}): Promise<LoadgenSummary> {
@@ -243,7 +87,7 @@ export async function generateLoad(options: LoadgenOptions, ioInput: Partial<Cli
     io.stdout.write(`${JSON.stringify(summary)}\n`);
     return summary;
   } finally {
-    await disconnect(producer);
+    await disconnectWithin(producer);
   }
 }
 
@@ -343,7 +187,7 @@ class LoadRun {
       try {
         producer.produce(topic, null, value, keys.bytes(keyIndex));
       } catch (error) {
-        if ((error as { code?: unknown }).code === ERR_QUEUE_FULL) return true;
+        if ((error as { code?: unknown }).code === ERR__QUEUE_FULL) return true;
         throw new TurbineError('KAFKA_PRODUCE_FAILED', `Producing to ${topic} failed: ${errorMessage(error)}`, {
           cause: error,
         });
@@ -423,7 +267,7 @@ function statisticsQueuedMessages(json: string | undefined): number | undefined 
   }
 }
 
-function connectProducer(
+async function connectProducer(
   brokers: string,
   statisticsIntervalMs: number,
 ): Promise<{ producer: Kafka.Producer; topics: string[] }> {
@@ -449,55 +293,14 @@ function connectProducer(
   // librdkafka reports transport trouble here and retries on its own; without a listener the
   // events are dropped, which is what we want (delivery reports carry the failures that matter).
   producer.on('event.error', () => {});
-  return new Promise((resolve, reject) => {
-    const fail = (message: string, cause?: unknown) => {
-      clearTimeout(timer);
-      safeDisconnect(producer);
-      reject(new TurbineError('KAFKA_CONNECT_FAILED', message, { cause, details: { brokers } }));
-    };
-    // A guard in case librdkafka never calls back (it should, after `timeout`).
-    const timer = setTimeout(
-      () => fail(`No connection to brokers ${brokers} within ${CONNECT_TIMEOUT_MS} ms`),
-      CONNECT_TIMEOUT_MS + 2_000,
-    );
-    producer.connect({ timeout: CONNECT_TIMEOUT_MS }, (error, metadata) => {
-      if (error) {
-        fail(`Cannot reach brokers ${brokers} within ${CONNECT_TIMEOUT_MS} ms: ${errorMessage(error)}`, error);
-        return;
-      }
-      clearTimeout(timer);
-      producer.setPollInterval(50);
-      resolve({ producer, topics: metadata.topics.map((topic) => topic.name) });
-    });
-  });
+  const metadata = await connectWithTimeout(producer, brokers, CONNECT_TIMEOUT_MS);
+  producer.setPollInterval(50);
+  return { producer, topics: metadata.topics.map((topic) => topic.name) };
 }
 
 /** Resolves true when librdkafka's queue is empty; false when `timeoutMs` passed first. */
 function flush(producer: Kafka.Producer, timeoutMs: number): Promise<boolean> {
   return new Promise((resolve) =>
-    producer.flush(timeoutMs, (error) => resolve(!error || error.code !== ERR_TIMED_OUT)),
+    producer.flush(timeoutMs, (error) => resolve(!error || error.code !== ERR__TIMED_OUT)),
   );
-}
-
-function safeDisconnect(producer: Kafka.Producer): void {
-  try {
-    producer.disconnect(() => {});
-  } catch {
-    // Never connected: nothing to close.
-  }
-}
-
-function disconnect(producer: Kafka.Producer): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, 10_000);
-    try {
-      producer.disconnect(5_000, () => {
-        clearTimeout(timer);
-        resolve();
-      });
-    } catch {
-      clearTimeout(timer);
-      resolve();
-    }
-  });
 }

@@ -3,9 +3,11 @@
  * exit 2 for invalid configuration, 1 for runtime failures.
  */
 import { runDemo } from './demo.js';
-import { generateLoad, LOADGEN_HELP, parseLoadgenArgs } from './loadgen.js';
+import { generateLoad } from './loadgen.js';
+import { LOADGEN_HELP, parseLoadgenArgs } from './loadgen-options.js';
 import { formatCliError, runCommand } from './run.js';
-import { parseVerifyArgs, runVerify, VERIFY_HELP } from './verify.js';
+import { runVerify } from './verify.js';
+import { parseVerifyArgs, VERIFY_HELP } from './verify-options.js';
 
 const HELP = `Usage: turbine <command> [options]
 

@@ -17,6 +17,7 @@
  */
 import type Kafka from 'node-rdkafka';
 import { errorMessage, TurbineError } from '../errors.js';
+import { ERR__AUTHENTICATION, ERR__SSL, ERR__STATE, ERR_SASL_AUTHENTICATION_FAILED } from './error-codes.js';
 
 /** What node-rdkafka hands to 'event.log' listeners. */
 export interface ClientLog {
@@ -25,10 +26,6 @@ export interface ClientLog {
   message: string;
 }
 
-const ERR_AUTHENTICATION = -169;
-const ERR_SASL_AUTHENTICATION_FAILED = 58;
-const ERR_SSL = -181;
-const ERR_STATE = -172;
 /** librdkafka's LOG_ERR; warnings (4) include ordinary disconnects. */
 const LOG_ERROR = 3;
 
@@ -74,11 +71,11 @@ export function securityFailureFromError(
   brokers: string,
 ): TurbineError | undefined {
   const detail = stripThread(error.message);
-  if (error.code === ERR_AUTHENTICATION || error.code === ERR_SASL_AUTHENTICATION_FAILED)
+  if (error.code === ERR__AUTHENTICATION || error.code === ERR_SASL_AUTHENTICATION_FAILED)
     return authFailed(brokers, detail);
-  if (error.code === ERR_SSL) return tlsFailed(brokers, detail);
+  if (error.code === ERR__SSL) return tlsFailed(brokers, detail);
   // The client could not be created: an ssl.* file librdkafka could not load, named in the message.
-  if (error.code === ERR_STATE && /\bssl\./i.test(detail)) return tlsFailed(brokers, detail);
+  if (error.code === ERR__STATE && /\bssl\./i.test(detail)) return tlsFailed(brokers, detail);
   return undefined;
 }
 
@@ -101,7 +98,7 @@ export function clientConfigRejected(error: unknown): TurbineError {
 export function connectFailure(error: Kafka.LibrdKafkaError, brokers: string, client: string): TurbineError {
   const security = securityFailureFromError(error, brokers);
   if (security) return security;
-  if (error.code === ERR_STATE) return clientConfigRejected(error);
+  if (error.code === ERR__STATE) return clientConfigRejected(error);
   return new TurbineError('KAFKA_CONNECT_FAILED', `${client} cannot reach ${brokers}: ${errorMessage(error)}`, {
     cause: error,
   });

@@ -11,8 +11,13 @@
  */
 import Kafka from 'node-rdkafka';
 import { errorMessage, TurbineError } from '../errors.js';
+import { ERR__QUEUE_FULL, isFatalProducerError } from '../kafka/error-codes.js';
 import { clientErrorListener, connectFailure } from '../kafka/security-failures.js';
 import type { Logger } from '../observability/logger.js';
+import { sinkProducerConfig } from './producer-config.js';
+
+// The engine imports it from here.
+export { DEFAULT_TRANSACTION_TIMEOUT_MS } from './producer-config.js';
 
 export interface DeliveryGroup {
   remaining: number;
@@ -26,16 +31,6 @@ export interface DeliveryGroup {
 
 /** Builds the producer; the default is node-rdkafka's. Tests inject a fake. */
 export type ProducerFactory = (config: Kafka.ProducerGlobalConfig) => Kafka.Producer;
-
-/** librdkafka RD_KAFKA_RESP_ERR__FATAL: the producer cannot go on (rd_kafka_fatal_error()). */
-export const ERR_FATAL = -150;
-
-/** True for errors librdkafka marks fatal: the client instance must be replaced. */
-export function isFatalProducerError(err: unknown): boolean {
-  if (typeof err !== 'object' || err === null) return false;
-  const e = err as { isFatal?: unknown; code?: unknown };
-  return e.isFatal === true || e.code === ERR_FATAL;
-}
 
 export interface OutboundMessage {
   topic: string;
@@ -76,33 +71,6 @@ export interface SinkOptions {
   onTransactionError?: (error: unknown) => void;
 }
 
-const ERR_QUEUE_FULL = -184;
-
-/** Kafka Streams' transaction.timeout.ms under exactly-once (librdkafka's default is 60 s). */
-export const DEFAULT_TRANSACTION_TIMEOUT_MS = 10_000;
-
-/** Producer settings chosen for ordering and throughput; users may override through kafka.*. */
-export function producerConfig(
-  options: Pick<SinkOptions, 'brokers' | 'clientId' | 'kafka'>,
-): Kafka.ProducerGlobalConfig {
-  return {
-    'metadata.broker.list': options.brokers,
-    'client.id': `${options.clientId}-producer`,
-    dr_cb: true,
-    // Idempotence keeps per-partition order and drops broker-side duplicates under retries.
-    'enable.idempotence': true,
-    // murmur2_random matches the Java client's key → partition mapping.
-    partitioner: 'murmur2_random',
-    'linger.ms': 5,
-    'batch.num.messages': 10000,
-    'queue.buffering.max.messages': 1_000_000,
-    'compression.codec': 'lz4',
-    // Feeds the broker RTT and queue gauges (librdkafka STATISTICS.md).
-    'statistics.interval.ms': 5000,
-    ...(options.kafka as Record<string, string>),
-  } as Kafka.ProducerGlobalConfig;
-}
-
 /** Counts a message of a group as settled without acknowledgement (exactly-once: dropped with its transaction). */
 export function settleFailed(messages: Iterable<OutboundMessage>): void {
   for (const m of messages) {
@@ -139,18 +107,7 @@ export class Sink {
   private newProducer(): Kafka.Producer {
     const options = this.options;
     const create = options.createProducer ?? ((config) => new Kafka.Producer(config));
-    const config = producerConfig(options);
-    if (options.transactionalId !== undefined) {
-      const c = config as Record<string, unknown>;
-      c['transactional.id'] = options.transactionalId;
-      // A crashed instance's open transaction keeps its partitions' committed offsets unstable
-      // (the next owner cannot start) and holds back read_committed readers until the broker
-      // aborts it at this timeout: librdkafka's 60 s default becomes transactionTimeoutMs.
-      if (!('transaction.timeout.ms' in (options.kafka ?? {}))) {
-        c['transaction.timeout.ms'] = options.transactionTimeoutMs ?? DEFAULT_TRANSACTION_TIMEOUT_MS;
-      }
-    }
-    const producer = create(config);
+    const producer = create(sinkProducerConfig(options));
     // Callbacks of a replaced producer are ignored: its groups were dropped already.
     producer.on('delivery-report', (err, report) => {
       if (producer === this.producer) this.onDelivery(err, report);
@@ -304,7 +261,7 @@ export class Sink {
       this.producer.produce(m.topic, m.partition, m.value, m.key, null, m, m.headers);
       return true;
     } catch (error) {
-      if ((error as { code?: number }).code === ERR_QUEUE_FULL) return false;
+      if ((error as { code?: number }).code === ERR__QUEUE_FULL) return false;
       if (this.outstanding) {
         this.failTransactional(m, error);
         return true;

@@ -15,28 +15,15 @@
  * The state machine talks to Kafka only through TransactionalClient and to the engine only
  * through TransactionHooks, so it is unit-tested with fakes.
  */
-import type Kafka from 'node-rdkafka';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import type { OutboundMessage } from './sink.js';
+import type { CommitOffset, ErrorClass, TransactionalClient } from './transactional-client.js';
+import { classifyTransactionError, isFatalTransactionalError, isPurgedByAbort } from './transactional-client.js';
 
-export interface CommitOffset {
-  topic: string;
-  partition: number;
-  /** Next offset to read, as Kafka commits it. */
-  offset: number;
-}
-
-/** The transactional calls of a producer (node-rdkafka's, adapted to promises). */
-export interface TransactionalClient {
-  init(timeoutMs: number): Promise<void>;
-  begin(): Promise<void>;
-  sendOffsets(offsets: CommitOffset[], timeoutMs: number): Promise<void>;
-  commit(timeoutMs: number): Promise<void>;
-  abort(timeoutMs: number): Promise<void>;
-  /** Replaces a producer in a fatal state with a new, connected one (not yet initialised). */
-  recreate(): Promise<void>;
-}
+// The engine imports these from here.
+export { type CommitOffset, kafkaTransactionalClient } from './transactional-client.js';
 
 export interface TransactionHooks {
   /** Produces messages into the open transaction. */
@@ -63,8 +50,7 @@ export interface TransactionMetrics {
   aborted(reason: AbortReason): void;
 }
 
-export type AbortReason = 'abortable' | 'fatal';
-export type ErrorClass = AbortReason | 'retriable';
+export type AbortReason = Exclude<ErrorClass, 'retriable'>;
 export type TransactionState = 'created' | 'open' | 'committing' | 'aborting' | 'closed';
 
 export interface TransactionCoordinatorOptions {
@@ -80,30 +66,6 @@ export interface TransactionCoordinatorOptions {
   retryMaxMs?: number;
   /** Poll period while waiting for acknowledgements. */
   ackPollMs?: number;
-}
-
-/** Transactional error flags as node-rdkafka sets them on LibrdKafkaError. */
-interface TxnErrorFlags {
-  isFatal?: boolean;
-  isRetriable?: boolean;
-  isTxnRequiresAbort?: boolean;
-  code?: number;
-}
-
-/** librdkafka ERR__FENCED and ERR__FATAL: the producer instance cannot continue. */
-const FATAL_CODES: ReadonlySet<number> = new Set([-144, -150]);
-
-/**
- * What to do after a transactional call failed. Anything not marked retriable or abortable is
- * treated as fatal: librdkafka documents that a commit or abort error that is neither leaves the
- * producer unusable.
- */
-export function classifyTransactionError(error: unknown): ErrorClass {
-  const e = (error ?? {}) as TxnErrorFlags;
-  if (e.isFatal === true || (typeof e.code === 'number' && FATAL_CODES.has(e.code))) return 'fatal';
-  if (e.isTxnRequiresAbort === true) return 'abortable';
-  if (e.isRetriable === true) return 'retriable';
-  return 'fatal';
 }
 
 export class TransactionCoordinator {
@@ -193,14 +155,12 @@ export class TransactionCoordinator {
    * transactional producer). Purge errors are consequences of an abort and are ignored.
    */
   fail(error: unknown): void {
-    const e = (error ?? {}) as TxnErrorFlags;
-    if (e.code === ERR_PURGE_QUEUE || e.code === ERR_PURGE_INFLIGHT || PURGED.test(errorMessage(error))) return;
+    if (isPurgedByAbort(error)) return;
     if (this.stateValue === 'closed') return;
     // node-rdkafka 3.6 gives delivery-report errors a message only (no code, no flags). A failed
     // delivery makes the transaction abortable; if the producer is in fact fatal, the abort
     // fails and recovery escalates to replacing it.
-    const fatal = e.isFatal === true || (typeof e.code === 'number' && FATAL_CODES.has(e.code));
-    this.requestAbort(fatal ? 'fatal' : 'abortable', error);
+    this.requestAbort(isFatalTransactionalError(error) ? 'fatal' : 'abortable', error);
   }
 
   /**
@@ -425,33 +385,4 @@ export class TransactionCoordinator {
       }
     }
   }
-}
-
-/** librdkafka ERR__PURGE_QUEUE / ERR__PURGE_INFLIGHT: messages purged by an abort. */
-const ERR_PURGE_QUEUE = -152;
-const ERR_PURGE_INFLIGHT = -151;
-/** Delivery reports of purged messages carry only librdkafka's message text. */
-const PURGED = /purged in (queue|flight)/i;
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** Adapts node-rdkafka's callback API; `producer()` is read per call because recreate() swaps it. */
-export function kafkaTransactionalClient(
-  producer: () => Kafka.Producer,
-  consumer: Kafka.KafkaConsumer,
-  recreate: () => Promise<void>,
-): TransactionalClient {
-  const call = (run: (cb: (err: Kafka.LibrdKafkaError | null) => void) => void) =>
-    new Promise<void>((resolve, reject) => run((err) => (err ? reject(err) : resolve())));
-  return {
-    init: (timeoutMs) => call((cb) => producer().initTransactions(timeoutMs, cb)),
-    begin: () => call((cb) => producer().beginTransaction(cb)),
-    sendOffsets: (offsets, timeoutMs) =>
-      call((cb) => producer().sendOffsetsToTransaction(offsets, consumer, timeoutMs, cb)),
-    commit: (timeoutMs) => call((cb) => producer().commitTransaction(timeoutMs, cb)),
-    abort: (timeoutMs) => call((cb) => producer().abortTransaction(timeoutMs, cb)),
-    recreate,
-  };
 }

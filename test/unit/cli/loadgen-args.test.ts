@@ -1,7 +1,7 @@
 /**
  * `turbine loadgen` flags: defaults, and errors that name the flag and what it accepts.
  */
-import { parseLoadgenArgs } from '../../../src/cli/loadgen';
+import { parseLoadgenArgs } from '../../../src/cli/loadgen-options';
 import { TurbineError } from '../../../src/errors';
 
 const REQUIRED = ['--brokers', '127.0.0.1:9092', '--topic', 'orders'];

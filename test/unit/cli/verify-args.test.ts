@@ -1,4 +1,4 @@
-import { parseVerifyArgs } from '../../../src/cli/verify.js';
+import { parseVerifyArgs } from '../../../src/cli/verify-options.js';
 import { TurbineError } from '../../../src/errors.js';
 
 const base = ['--brokers', 'b:9092', '--input', 'in', '--output', 'out'];

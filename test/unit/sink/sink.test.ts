@@ -5,8 +5,9 @@
  */
 import { EventEmitter } from 'node:events';
 import type Kafka from 'node-rdkafka';
+import { isFatalProducerError } from '../../../src/kafka/error-codes.js';
 import { createLogger } from '../../../src/observability/logger.js';
-import { type DeliveryGroup, isFatalProducerError, type OutboundMessage, Sink } from '../../../src/sink/sink.js';
+import { type DeliveryGroup, type OutboundMessage, Sink } from '../../../src/sink/sink.js';
 
 class FakeProducer extends EventEmitter {
   produced: OutboundMessage[] = [];

@@ -4,8 +4,8 @@ import {
   type CommitOffset,
   classifyTransactionError,
   type TransactionalClient,
-  TransactionCoordinator,
-} from '../../../src/sink/transactions.js';
+} from '../../../src/sink/transactional-client.js';
+import { TransactionCoordinator } from '../../../src/sink/transactions.js';
 
 type Call = 'init' | 'begin' | 'sendOffsets' | 'commit' | 'abort' | 'recreate';
 
