@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Kafka from 'node-rdkafka';
-import { LINEAGE_HEADERS } from '../src/engine.js';
+import { LINEAGE_HEADERS } from '../src/sink/output-messages.js';
 import type { ChaosInput, ChaosResult } from './analysis.js';
 
 export type IsolationLevel = 'read_committed' | 'read_uncommitted';

@@ -11,15 +11,14 @@ export { envName, flagName, OPTIONS } from './config/options.js';
 export {
   type CloseResult,
   createEngine,
-  DEAD_LETTER_HEADERS,
   Engine,
   type EngineOptions,
   type EngineState,
   type EngineStats,
-  LINEAGE_HEADERS,
 } from './engine.js';
 export { ERROR_CODES, type ErrorCode, InvariantViolation, TurbineError } from './errors.js';
 export { METRIC_DEFINITIONS } from './observability/metrics.js';
+export { DEAD_LETTER_HEADERS, LINEAGE_HEADERS } from './sink/output-messages.js';
 export type {
   InputHeaders,
   InputRecord,

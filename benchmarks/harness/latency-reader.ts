@@ -5,7 +5,7 @@
  * message.timestamp.type=LogAppendTime, so its timestamp is the broker's append time.
  */
 import Kafka from 'node-rdkafka';
-import { LINEAGE_HEADERS } from '../../src/engine.js';
+import { LINEAGE_HEADERS } from '../../src/sink/output-messages.js';
 
 export interface ReadOptions {
   brokers: string;

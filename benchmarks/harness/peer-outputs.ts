@@ -9,7 +9,7 @@
  * clock stopped (while closing, it processed the rest of what it had fetched), which gave records/s
  * above what its threads could spin; a figure read from the topic cannot drift that way.
  */
-import { LINEAGE_HEADERS } from '../../src/engine.js';
+import { LINEAGE_HEADERS } from '../../src/sink/output-messages.js';
 import { header, readWhole } from './latency-reader.js';
 
 /** One output record: the broker's append time and the input it names (undefined without lineage). */

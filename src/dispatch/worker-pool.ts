@@ -44,6 +44,8 @@ export interface PoolOptions {
   packLimit?: () => number;
   /** Most bytes in one packed task; default: no limit beyond packLimit. */
   maxPackBytes?: number;
+  /** Called as each task is handed to a worker thread (the engine counts tasks with it). */
+  onTask?: () => void;
 }
 
 /** How often a timeout re-checks a task that no worker has started yet. */
@@ -94,6 +96,7 @@ export class WorkerPool {
   private readonly limit: number;
   private readonly threadCount: number;
   private readonly timeoutMs: number;
+  private readonly onTask: (() => void) | undefined;
   private readonly waiting: Queued[] = [];
   private waitingHead = 0;
   private active = 0;
@@ -109,6 +112,7 @@ export class WorkerPool {
     this.limit = options.threads * 2;
     this.threadCount = options.threads;
     this.timeoutMs = options.taskTimeoutMs ?? 0;
+    this.onTask = options.onTask;
     this.packLimit = options.packLimit ?? (() => 0);
     this.maxPackBytes = options.maxPackBytes ?? Number.POSITIVE_INFINITY;
     this.pool = new Piscina({
@@ -193,6 +197,7 @@ export class WorkerPool {
     const signal = timeout?.signal;
     this.tasksRun++;
     this.batchesRun += parts.length;
+    this.onTask?.();
     try {
       const output = (await this.pool.run(task, {
         transferList: parts.map((p) => p.buffer),

@@ -104,6 +104,18 @@ export function connectFailure(error: Kafka.LibrdKafkaError, brokers: string, cl
   });
 }
 
+/** Connects an engine client; a failure rejects with connectFailure()'s typed error. */
+export function connectClient(
+  client: Kafka.Producer | Kafka.KafkaConsumer,
+  timeoutMs: number,
+  brokers: string,
+  kind: 'Producer' | 'Consumer',
+): Promise<void> {
+  return new Promise((resolve, reject) =>
+    client.connect({ timeout: timeoutMs }, (err) => (err ? reject(connectFailure(err, brokers, kind)) : resolve())),
+  );
+}
+
 /**
  * An 'event.error' listener for a connected client: the first security failure goes to `onFatal`
  * (the engine shuts down); everything else is transient for librdkafka and only warned about.

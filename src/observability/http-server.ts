@@ -5,7 +5,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Engine } from '../engine.js';
+import type { EngineView } from './engine-view.js';
 import { StatusTracker } from './status.js';
 import { STATUS_PAGE_CSP, STATUS_PAGE_HTML } from './status-page.js';
 
@@ -17,7 +17,7 @@ export interface HttpServer {
   close(): Promise<void>;
 }
 
-export async function startHttpServer(engine: Engine, host: string, port: number): Promise<HttpServer> {
+export async function startHttpServer(engine: EngineView, host: string, port: number): Promise<HttpServer> {
   // Listens from the start, so the page's event list includes the first assignment.
   const status = new StatusTracker(engine);
   const server: Server = createServer((req, res) => {

@@ -8,11 +8,9 @@
 import { type EventEmitter, errorMonitor } from 'node:events';
 import { basename } from 'node:path';
 import { histogramQuantile } from '../cli/histogram-quantile.js';
-import type { TurbineConfig } from '../config/load.js';
-import type { EngineState, EngineStats } from '../engine.js';
 import { errorMessage } from '../errors.js';
 import { partitionId } from '../types.js';
-import type { Metrics } from './metrics.js';
+import type { EngineState, EngineView } from './engine-view.js';
 import { RecentEvents, type StatusEvent, type StatusEventKind } from './recent-events.js';
 
 interface TopicPartition {
@@ -20,14 +18,10 @@ interface TopicPartition {
   partition: number;
 }
 
-/** What the tracker reads; the Engine satisfies it, and unit tests pass a small fake. */
 type Listener = Parameters<EventEmitter['on']>[1];
 
-export interface StatusSource extends Pick<EventEmitter, 'on' | 'off'> {
-  readonly config: Pick<TurbineConfig, 'input' | 'output' | 'group' | 'worker' | 'poolSize' | 'maxInFlightRecords'>;
-  readonly metrics: Metrics;
-  snapshot(): EngineStats;
-}
+/** What the tracker reads; the Engine satisfies it, and unit tests pass a small fake. */
+export type StatusSource = Pick<EngineView, 'on' | 'off' | 'config' | 'metrics' | 'snapshot'>;
 
 export interface PartitionStatus {
   topic: string;

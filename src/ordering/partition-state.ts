@@ -21,48 +21,23 @@ export class PartitionState {
   private commitFailedAt: number | null = null;
 
   /**
-   * After a rewind, offsets above this are from the fetch stream before the seek (a consume()
-   * call that was running may still return some): ignored until the re-read stream shows up.
+   * `nextOffset`: after a re-positioning (ownership/repositioner.ts), the offset consumption
+   * restarts at; offsets below it belong to an earlier epoch and are not accepted again.
    */
-  private staleAbove: number | undefined;
-
-  /** When this partition last delivered a record (or was assigned): the engine's stall watchdog reads it. */
-  lastConsumedAt = Date.now();
-
-  /**
-   * `rewind`: consumption restarts at `from` (a seek) after offsets up to `lastConsumed` were
-   * consumed; the commit point starts at `from`.
-   */
-  constructor(
-    topic: string,
-    partition: number,
-    epoch: number,
-    committed = -1,
-    rewind?: { from: number; lastConsumed: number },
-  ) {
+  constructor(topic: string, partition: number, epoch: number, committed = -1, nextOffset?: number) {
     this.topic = topic;
     this.partition = partition;
     this.epoch = epoch;
     this.lastCommitted = committed;
-    if (rewind) {
-      this.lastTracked = rewind.from - 1;
-      if (rewind.lastConsumed >= rewind.from) this.staleAbove = rewind.lastConsumed;
-    }
+    if (nextOffset !== undefined) this.lastTracked = nextOffset - 1;
   }
 
   /**
-   * Whether a consumed offset is new to this state: above every tracked offset and, after a
-   * rewind, not a leftover of the stream before the seek. The re-read stream starts at the
-   * rewind point, which was consumed before (so at or below lastConsumed); the first such
-   * offset ends the stale window.
+   * Whether a consumed offset is new to this state. librdkafka never re-delivers below its
+   * position, but a replay must not be tracked twice.
    */
   accepts(offset: number): boolean {
-    if (offset <= this.lastTracked) return false;
-    if (this.staleAbove !== undefined) {
-      if (offset > this.staleAbove) return false;
-      this.staleAbove = undefined;
-    }
-    return true;
+    return offset > this.lastTracked;
   }
 
   /** Registers a consumed offset; it must be higher than every offset tracked before. */

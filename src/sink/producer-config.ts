@@ -3,14 +3,29 @@
  * throughput, and under exactly-once its transactional.id and transaction.timeout.ms.
  */
 import type Kafka from 'node-rdkafka';
-import type { SinkOptions } from './sink.js';
+
+/** What the producer's configuration is made from (the sink's options extend it). */
+export interface ProducerSettings {
+  brokers: string;
+  clientId: string;
+  /** Passed-through librdkafka properties. */
+  kafka: Readonly<Record<string, string>>;
+  /**
+   * Exactly-once: the producer's transactional.id. Failed deliveries are then not produced
+   * again (the transaction aborts instead): they settle their group as failed and are reported
+   * to onTransactionError.
+   */
+  transactionalId?: string;
+  /** Exactly-once: transaction.timeout.ms unless kafka sets it; default DEFAULT_TRANSACTION_TIMEOUT_MS. */
+  transactionTimeoutMs?: number;
+}
 
 /** Kafka Streams' transaction.timeout.ms under exactly-once (librdkafka's default is 60 s). */
 export const DEFAULT_TRANSACTION_TIMEOUT_MS = 10_000;
 
 /** Producer settings chosen for ordering and throughput; users may override through kafka.*. */
 export function producerConfig(
-  options: Pick<SinkOptions, 'brokers' | 'clientId' | 'kafka'>,
+  options: Pick<ProducerSettings, 'brokers' | 'clientId' | 'kafka'>,
 ): Kafka.ProducerGlobalConfig {
   return {
     'metadata.broker.list': options.brokers,
@@ -31,9 +46,7 @@ export function producerConfig(
 }
 
 /** producerConfig plus, with a transactionalId (exactly-once), the transactional settings. */
-export function sinkProducerConfig(
-  options: Pick<SinkOptions, 'brokers' | 'clientId' | 'kafka' | 'transactionalId' | 'transactionTimeoutMs'>,
-): Kafka.ProducerGlobalConfig {
+export function sinkProducerConfig(options: ProducerSettings): Kafka.ProducerGlobalConfig {
   const config = producerConfig(options);
   if (options.transactionalId !== undefined) {
     const c = config as Record<string, unknown>;

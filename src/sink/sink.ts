@@ -12,9 +12,9 @@
 import Kafka from 'node-rdkafka';
 import { errorMessage, TurbineError } from '../errors.js';
 import { ERR__QUEUE_FULL, isFatalProducerError } from '../kafka/error-codes.js';
-import { clientErrorListener, connectFailure } from '../kafka/security-failures.js';
+import { clientErrorListener, connectClient } from '../kafka/security-failures.js';
 import type { Logger } from '../observability/logger.js';
-import { sinkProducerConfig } from './producer-config.js';
+import { type ProducerSettings, sinkProducerConfig } from './producer-config.js';
 
 // The engine imports it from here.
 export { DEFAULT_TRANSACTION_TIMEOUT_MS } from './producer-config.js';
@@ -43,11 +43,7 @@ export interface OutboundMessage {
   attempts: number;
 }
 
-export interface SinkOptions {
-  brokers: string;
-  clientId: string;
-  /** Passed-through librdkafka properties. */
-  kafka: Readonly<Record<string, string>>;
+export interface SinkOptions extends ProducerSettings {
   retryInitialMs: number;
   retryMaxMs: number;
   logger: Logger;
@@ -60,14 +56,6 @@ export interface SinkOptions {
   /** A fatal producer error (ERR__FATAL); called once per producer instance, which must be replaced. */
   onProducerFatal?: (error: TurbineError) => void;
   createProducer?: ProducerFactory;
-  /**
-   * Exactly-once: the producer's transactional.id. Failed deliveries are then not produced
-   * again (the transaction aborts instead): they settle their group as failed and are reported
-   * to onTransactionError.
-   */
-  transactionalId?: string;
-  /** Exactly-once: transaction.timeout.ms unless kafka sets it; default DEFAULT_TRANSACTION_TIMEOUT_MS. */
-  transactionTimeoutMs?: number;
   onTransactionError?: (error: unknown) => void;
 }
 
@@ -195,20 +183,12 @@ export class Sink {
     settleFailed(left);
   }
 
-  connect(timeoutMs: number): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.producer.connect({ timeout: timeoutMs }, (err) => {
-        if (err) {
-          reject(connectFailure(err, this.options.brokers, 'Producer'));
-          return;
-        }
-        // Delivery reports are only served when the producer is polled.
-        this.producer.setPollInterval(5);
-        this.connected = true;
-        if (this.parkedHead < this.parked.length) this.scheduleDrain();
-        resolve();
-      });
-    });
+  async connect(timeoutMs: number): Promise<void> {
+    await connectClient(this.producer, timeoutMs, this.options.brokers, 'Producer');
+    // Delivery reports are only served when the producer is polled.
+    this.producer.setPollInterval(5);
+    this.connected = true;
+    if (this.parkedHead < this.parked.length) this.scheduleDrain();
   }
 
   /** Messages produced but not yet acknowledged (including parked ones). */

@@ -7,7 +7,7 @@
 import { performance } from 'node:perf_hooks';
 import Kafka from 'node-rdkafka';
 import { errorMessage, TurbineError } from '../errors.js';
-import { clientErrorListener, connectFailure } from '../kafka/security-failures.js';
+import { clientErrorListener, connectClient } from '../kafka/security-failures.js';
 import type { Logger } from '../observability/logger.js';
 
 export interface TopicPartition {
@@ -134,15 +134,7 @@ export class Source {
   }
 
   connect(timeoutMs: number): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.consumer.connect({ timeout: timeoutMs }, (err) => {
-        if (err) {
-          reject(connectFailure(err, this.options.brokers, 'Consumer'));
-          return;
-        }
-        resolve();
-      });
-    });
+    return connectClient(this.consumer, timeoutMs, this.options.brokers, 'Consumer');
   }
 
   start(handler: SourceHandler): void {

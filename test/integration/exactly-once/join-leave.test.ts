@@ -15,7 +15,10 @@ test('join and leave mid-stream in exactly-once mode: no duplicate, nothing lost
   const { input, output, drop } = await freshTopics('eos-rb', 6);
   const group = randomName('g');
   const count = 12_000;
-  await produceRecords(input, count);
+  // Half now, half once the second instance owns partitions: alone, the first instance could
+  // finish everything before the second one joined (it did on a quiet machine), and the
+  // second would have nothing to process.
+  await produceRecords(input, count / 2);
   const flags = {
     input,
     output,
@@ -34,6 +37,7 @@ test('join and leave mid-stream in exactly-once mode: no duplicate, nothing lost
   const b = makeEngine(flags, { SPIN_US: '300' });
   await b.start();
   await waitFor('b owning partitions', () => b.snapshot().assignedPartitions > 0, 60_000);
+  await produceRecords(input, count / 2, { startIndex: count / 2, partitions: 6 });
   await waitFor('b processing', () => b.snapshot().consumed > 200, 60_000);
   expect(revokedA.length).toBeGreaterThan(0);
   await b.close();

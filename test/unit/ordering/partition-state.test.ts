@@ -211,25 +211,26 @@ describe('PartitionState', () => {
   });
 });
 
-describe('PartitionState after a rewind', () => {
-  it('starts its commit point at the rewind point and ignores leftovers of the stream before the seek', () => {
-    const s = new PartitionState('t', 0, 2, 240, { from: 240, lastConsumed: 271 });
+describe('PartitionState after a re-positioning', () => {
+  it('starts its commit point at the restart offset and accepts nothing below it', () => {
+    const s = new PartitionState('t', 0, 2, 240, 240);
     expect(s.commitPoint()).toBe(240);
-    // A consume() that was running returns messages fetched before the seek: 272, 273.
-    expect(s.accepts(272)).toBe(false);
-    expect(s.accepts(273)).toBe(false);
     expect(s.accepts(239)).toBe(false);
-    // The re-read stream begins at the rewind point; from then on everything above is new.
     expect(s.accepts(240)).toBe(true);
     s.track(240);
+    expect(s.accepts(240)).toBe(false);
     expect(s.accepts(241)).toBe(true);
     s.track(241);
-    expect(s.accepts(300)).toBe(true);
+    expect(s.commitPoint()).toBe(240);
+    s.complete([240, 241]);
+    expect(s.commitPoint()).toBe(242);
+    expect(s.committed).toBe(240);
   });
 
-  it('an idle rewind (nothing consumed past the point) has no stale window', () => {
-    const s = new PartitionState('t', 0, 2, 10, { from: 10, lastConsumed: 9 });
-    expect(s.accepts(10)).toBe(true);
+  it('without a restart offset it accepts whatever comes first', () => {
+    const s = new PartitionState('t', 0, 2, 10);
+    expect(s.commitPoint()).toBeNull();
+    expect(s.accepts(0)).toBe(true);
     expect(s.accepts(50)).toBe(true);
   });
 });

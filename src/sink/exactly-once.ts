@@ -1,0 +1,90 @@
+/**
+ * Exactly-once wiring: a TransactionCoordinator (transactions.ts) whose hooks reach the rest of
+ * the engine. Outputs go into the open transaction; the commit points of owned partitions go
+ * with it (sendOffsetsToTransaction); an abort re-positions every owned partition to its last
+ * committed offset (ownership/repositioner.ts), so nothing of the aborted transaction is lost
+ * or produced twice.
+ */
+import type { Committer } from '../commit/committer.js';
+import type { Logger } from '../observability/logger.js';
+import type { Metrics } from '../observability/metrics.js';
+import type { PartitionRegistry } from '../ownership/partition-registry.js';
+import type { Repositioner } from '../ownership/repositioner.js';
+import type { Source } from '../source/source.js';
+import type { PartitionId } from '../types.js';
+import { type Sink, settleFailed } from './sink.js';
+import { kafkaTransactionalClient, TransactionCoordinator } from './transactions.js';
+
+export interface ExactlyOnceParts {
+  sink: Sink;
+  source: Source;
+  registry: PartitionRegistry;
+  committer: Committer;
+  repositioner: Repositioner;
+  metrics: Metrics;
+  logger: Logger;
+  connectTimeoutMs: number;
+}
+
+export function createTransactions(p: ExactlyOnceParts): TransactionCoordinator {
+  const { sink, registry } = p;
+  return new TransactionCoordinator({
+    client: kafkaTransactionalClient(
+      () => sink.client,
+      p.source.client,
+      () => sink.replaceProducer(p.connectTimeoutMs),
+    ),
+    logger: p.logger,
+    metrics: {
+      committed: (ms) => {
+        p.metrics.transactionsCommitted.inc();
+        p.metrics.transactionDuration.observe(ms / 1000);
+      },
+      aborted: (reason) => p.metrics.transactionsAborted.inc({ reason }),
+    },
+    hooks: {
+      produce: (messages) => sink.send(messages),
+      unacknowledged: () => sink.inFlight,
+      pendingOffsets: () => p.committer.pending(),
+      committed: (offsets) => p.committer.markCommitted(offsets),
+      // Every owned partition restarts at its last committed offset, else where this
+      // assignment started (the first offset it consumed), else wherever the consumer stands.
+      invalidate: () => {
+        const targets = new Map<PartitionId, number>();
+        for (const [id, s] of registry.entries()) targets.set(id, s.rewindOffset);
+        p.repositioner.reposition(targets);
+      },
+      discard: (messages) => settleFailed(messages),
+      rewind: async () => {
+        sink.failOutstanding();
+        // A failed seek rejects: the coordinator tries the recovery again with the same targets.
+        await p.repositioner.seekNow();
+      },
+    },
+  });
+}
+
+/**
+ * Commits the last transaction within timeoutMs (a commit or recovery may be retrying against
+ * a broker that does not answer); past it the coordinator is abandoned, so nothing is retried
+ * after the engine closed. Resolves true when the last transaction committed.
+ */
+export async function closeTransactions(
+  transactions: TransactionCoordinator,
+  timeoutMs: number,
+  logger: Logger,
+): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), timeoutMs);
+  });
+  const outcome = await Promise.race([transactions.close(true), timedOut]);
+  clearTimeout(timer);
+  if (outcome === true) return true;
+  if (outcome === 'timeout') transactions.abandon();
+  logger.warn(
+    { outcome: outcome === 'timeout' ? 'deadline passed' : 'aborted' },
+    'last transaction not committed; its records are read again by the next owner',
+  );
+  return false;
+}
