@@ -13,8 +13,8 @@ import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { basename } from 'node:path';
 import { prepareTopics } from './admin/prepare-topics.js';
-import { BatchSizer } from './batching/batch-sizer.js';
-import { Batcher } from './batching/batcher.js';
+import type { BatchSizer } from './batching/batch-sizer.js';
+import type { Batcher } from './batching/batcher.js';
 import { Committer } from './commit/committer.js';
 import { Completion } from './commit/completion.js';
 import { loadConfig, type RawConfig, type TurbineConfig } from './config/load.js';
@@ -22,12 +22,12 @@ import type { Dispatcher } from './dispatch/dispatcher.js';
 import type { WorkerPool } from './dispatch/worker-pool.js';
 import { errorMessage, TurbineError } from './errors.js';
 import { Backpressure } from './flow/backpressure.js';
-import { FlowControl } from './flow/flow-control.js';
+import type { FlowControl } from './flow/flow-control.js';
 import { createSink, createSource, createWorkerPool } from './lifecycle/clients.js';
 import { drain } from './lifecycle/drain.js';
-import { buildPipeline } from './lifecycle/pipeline.js';
+import { buildPipeline, createBatching } from './lifecycle/pipeline.js';
 import { type CloseResult, shutdown } from './lifecycle/shutdown.js';
-import { type EngineCounters, type EngineEvent, newCounters } from './observability/engine-events.js';
+import { type EngineEvent, newCounters, type StageFigures } from './observability/engine-events.js';
 import type { EngineState, EngineStats, EngineView } from './observability/engine-view.js';
 import { Gauges } from './observability/gauges.js';
 import { type HttpServer, startHttpServer } from './observability/http-server.js';
@@ -42,8 +42,9 @@ import { ProducerRecovery } from './sink/producer-recovery.js';
 import type { ProducerFactory, Sink } from './sink/sink.js';
 import type { TransactionCoordinator } from './sink/transactions.js';
 import type { Intake } from './source/intake.js';
-import type { Source } from './source/source.js';
+import type { Source, TopicPartition } from './source/source.js';
 import { StallWatchdog } from './source/stall-watchdog.js';
+import { answerStateQuery, createKeyedState, type KeyedState, type StateAnswer } from './state/keyed-state.js';
 import type { PartitionId } from './types.js';
 
 export type { CloseResult } from './lifecycle/shutdown.js';
@@ -73,8 +74,6 @@ interface Connected {
 }
 
 const CONNECT_TIMEOUT_MS = 15_000;
-/** Bounds reached this long: pause partitions so rebalance callbacks keep being served. */
-const PAUSE_AFTER_MS = 1_000;
 
 export class Engine extends EventEmitter implements EngineView {
   readonly config: TurbineConfig;
@@ -86,7 +85,6 @@ export class Engine extends EventEmitter implements EngineView {
   private readonly registry = new PartitionRegistry();
   private readonly flow: FlowControl;
   private readonly batcher: Batcher;
-  /** Adaptive batch size per lane (batchTargetMs > 0), fed with the worker time of each task. */
   private readonly sizer: BatchSizer | undefined;
   private readonly completion: Completion;
   private readonly backpressure: Backpressure;
@@ -98,48 +96,34 @@ export class Engine extends EventEmitter implements EngineView {
   private readonly timers: NodeJS.Timeout[] = [];
   private closing: Promise<CloseResult> | undefined;
   private http: HttpServer | undefined;
-  private readonly workerEnv: Readonly<Record<string, string>> | undefined;
-  private readonly createProducer: ProducerFactory | undefined;
+  private readonly options: EngineOptions;
   private txnId: string | undefined;
-  private readonly shared: {
-    registry: PartitionRegistry;
-    metrics: Metrics;
-    logger: Logger;
-    counters: EngineCounters;
-    emit: (event: EngineEvent, payload?: unknown) => void;
-  };
+  /** Keyed state (stateStore set): the store and its restorer. */
+  private readonly keyed: KeyedState | undefined;
+  private inputPartitions = 0;
+  /** What most stages share: the partitions, the figures, the log and the events. */
+  private readonly shared: { registry: PartitionRegistry; metrics: Metrics; logger: Logger } & StageFigures;
 
   constructor(config: TurbineConfig, options: EngineOptions = {}) {
     super();
     this.config = config;
     this.logger = options.logger ?? createLogger(config.logLevel);
     this.metrics = options.metrics ?? createMetrics();
-    this.workerEnv = options.workerEnv;
-    this.createProducer = options.createProducer;
+    this.options = options;
     const { logger, metrics, registry, counters } = this;
     const emit = (event: EngineEvent, payload?: unknown) => this.emit(event, payload);
     const source = () => this.parts?.source;
-    // What most stages share: the partitions, the figures, the log and the events.
     const shared = { registry, metrics, logger, counters, emit };
     this.shared = shared;
-    this.sizer =
-      config.batchTargetMs > 0
-        ? new BatchSizer({ targetMs: config.batchTargetMs, maxRecords: config.batchMaxRecords })
-        : undefined;
-    this.batcher = new Batcher(
-      { maxRecords: config.batchMaxRecords, maxBytes: config.batchMaxBytes, lingerMs: config.batchLingerMs },
-      this.sizer,
-    );
-    this.flow = new FlowControl({
-      maxRecords: config.maxInFlightRecords,
-      maxBytes: config.maxInFlightBytes,
-      pauseAfterMs: PAUSE_AFTER_MS,
-    });
+    ({ sizer: this.sizer, batcher: this.batcher, flow: this.flow } = createBatching(config));
     this.backpressure = new Backpressure({ ...shared, flow: this.flow });
     this.completion = new Completion({ ...shared, flow: this.flow, onReleased: () => this.backpressure.apply() });
     this.committer = new Committer({ ...shared, source });
     this.repositioner = new Repositioner({ registry, source, logger, dropWork: (match) => this.dropWork(match) });
+    this.keyed = createKeyedState(config, registry, metrics, logger, () => this.state !== 'closed');
+    const restorer = this.keyed?.restorer;
     const startCheck = new StartCheck({
+      ...(restorer ? { prepare: (tps: readonly TopicPartition[]) => restorer.restore(tps) } : {}),
       registry,
       source,
       repositioner: this.repositioner,
@@ -156,7 +140,10 @@ export class Engine extends EventEmitter implements EngineView {
       drain: (ids, timeoutMs) => this.drain(ids, timeoutMs),
       committer: this.committer,
       transactions: () => this.parts?.transactions,
-      dropWork: (match) => this.dropWork(match, true),
+      dropWork: (match) => {
+        this.dropWork(match, true);
+        for (const id of this.keyed ? registry.ids() : []) if (match(id)) this.keyed?.store.drop(id);
+      },
     });
     const running = () => this.state === 'running';
     this.watchdog = new StallWatchdog({ ...shared, source, room: () => this.flow.room, running });
@@ -206,7 +193,7 @@ export class Engine extends EventEmitter implements EngineView {
       this.logger.info({ port: this.http.port }, 'metrics and health endpoints listening');
     }
     const pool = createWorkerPool(c, {
-      env: this.workerEnv,
+      env: this.options.workerEnv,
       sizer: this.sizer,
       onTask: () => this.metrics.workerTasks.inc(),
     });
@@ -214,7 +201,9 @@ export class Engine extends EventEmitter implements EngineView {
     let source: Source | undefined;
     try {
       await pool.probe();
-      const partitionCounts = await prepareTopics(c, this.logger, () => this.state === 'starting');
+      const changelog = this.keyed?.store.changelogTopic;
+      const partitionCounts = await prepareTopics(c, this.logger, () => this.state === 'starting', changelog);
+      this.inputPartitions = partitionCounts.get(c.input) ?? 0;
       const exactlyOnce = c.guarantee === 'exactly-once';
       // Unique per engine instance: with KIP-447 fencing comes from the consumer group metadata
       // sent with the offsets, not from a transactional.id tied to partitions.
@@ -224,7 +213,7 @@ export class Engine extends EventEmitter implements EngineView {
         onTransactionError: (error) => this.parts?.transactions?.fail(error),
         onProducerFatal: (err) => void this.recovery.recover(err),
         onFatal: (error) => this.fail(error),
-        createProducer: this.createProducer,
+        createProducer: this.options.createProducer,
       });
       source = createSource(c, exactlyOnce, {
         ...this.shared,
@@ -237,6 +226,7 @@ export class Engine extends EventEmitter implements EngineView {
         partitionCounts,
         workerName: basename(c.worker),
         send: (messages) => (this.parts?.transactions ?? sink!).send(messages),
+        state: this.keyed?.store,
         onSeekNeeded: () => this.repositioner.requestSeek(),
         onAdmitted: () => this.backpressure.apply(),
         fail: (error) => this.fail(error),
@@ -249,6 +239,7 @@ export class Engine extends EventEmitter implements EngineView {
         this.parts.transactions = createTransactions({
           ...this.shared,
           ...{ sink, source, committer: this.committer, repositioner: this.repositioner },
+          restoreState: this.keyed && (() => this.keyed!.restorer.restore(this.registry.list())),
           connectTimeoutMs: CONNECT_TIMEOUT_MS,
         });
         await this.parts.transactions.start();
@@ -298,6 +289,17 @@ export class Engine extends EventEmitter implements EngineView {
     return drain({ registry: this.registry, flush: (match) => intake?.flush(match) }, ids, timeoutMs);
   }
 
+  /** `GET /state/<store>/<key>`: the owner answers with the value (keyed-state.ts). */
+  queryState(store: string, key: string): StateAnswer {
+    return answerStateQuery(
+      this.keyed,
+      this.registry,
+      { topic: this.config.input, partitions: this.inputPartitions },
+      store,
+      key,
+    );
+  }
+
   snapshot(): EngineStats {
     const s = this.counters;
     return {
@@ -318,19 +320,16 @@ export class Engine extends EventEmitter implements EngineView {
       pausedPartitions: this.registry.paused.size,
       pauses: s.pauses,
       threadsByPartition: this.parts?.dispatcher.threads() ?? {},
+      stateKeys: this.keyed?.store.size ?? 0,
+      restoringPartitions: this.keyed?.restorer.restoring ?? 0,
       partitions: this.registry.list(),
     };
   }
 
   private fail(error: unknown): void {
-    this.logger.error(
-      {
-        err: errorMessage(error),
-        code: (error as TurbineError).code,
-        ...(error instanceof TurbineError ? { details: error.details } : {}),
-      },
-      'engine failure; shutting down',
-    );
+    const details = error instanceof TurbineError ? { details: error.details } : {};
+    const fields = { err: errorMessage(error), code: (error as TurbineError).code, ...details };
+    this.logger.error(fields, 'engine failure; shutting down');
     this.emit('error', error);
     void this.close();
   }

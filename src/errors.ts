@@ -14,6 +14,10 @@ export const ERROR_CODES = {
   WORKER_TIMEOUT: 'A batch ran longer than taskTimeoutMs; its worker thread was terminated and replaced.',
   DECODE_ERROR: 'An input record could not be decoded with the configured format.',
   ENCODE_ERROR: 'An output record could not be encoded with the configured format.',
+  STATE_KEY_NOT_IN_BATCH:
+    "A worker read or wrote keyed state for a key that is not one of its batch's record keys (a batch sees only its own keys' state).",
+  STATE_RESTORE_FAILED:
+    "A partition's keyed state could not be restored from its changelog topic; retried with backoff.",
   KAFKA_CONNECT_FAILED: 'The client could not connect to the brokers within the connect timeout.',
   KAFKA_CONSUME_FAILED: 'Consuming from Kafka returned an error.',
   KAFKA_PRODUCE_FAILED: 'Producing an output record failed (queue full or a delivery error).',

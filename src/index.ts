@@ -22,10 +22,13 @@ export { DEAD_LETTER_HEADERS, LINEAGE_HEADERS } from './sink/output-messages.js'
 export type {
   InputHeaders,
   InputRecord,
+  KeyedState,
   Ordering,
   OutputHeaders,
   OutputRecord,
   RecordFormat,
+  StateKey,
+  WorkerContext,
   WorkerFunction,
   WorkerOutput,
 } from './types.js';

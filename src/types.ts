@@ -36,9 +36,29 @@ export type WorkerOutput<V = unknown> = OutputRecord<V> | OutputRecord<V>[] | nu
  * (records of one partition, in offset order) and returns one entry per input record, in the
  * same order. It may be sync or async. It runs in a worker thread and must not touch Kafka.
  */
-export type WorkerFunction<In = unknown, Out = unknown> = (
+export type WorkerFunction<In = unknown, Out = unknown, S = unknown> = (
   batch: InputRecord<In>[],
+  context: WorkerContext<S>,
 ) => WorkerOutput<Out>[] | Promise<WorkerOutput<Out>[]>;
+
+/** A record key as the state store takes it: the record's key bytes, or the same key as a UTF-8 string. */
+export type StateKey = Buffer | Uint8Array | string;
+
+/**
+ * Keyed state of the batch's own record keys (stateStore set). Values are JSON: what `set`
+ * stores is what a later batch's `get` returns. Any other key throws STATE_KEY_NOT_IN_BATCH.
+ */
+export interface KeyedState<S = unknown> {
+  get(key: StateKey): S | undefined;
+  set(key: StateKey, value: S): void;
+  delete(key: StateKey): void;
+}
+
+/** The second argument of a worker function. */
+export interface WorkerContext<S = unknown> {
+  /** Present when the engine runs with a state store (stateStore / --state-store). */
+  state?: KeyedState<S>;
+}
 
 export type Ordering = 'partition' | 'key' | 'unordered';
 export type RecordFormat = 'json' | 'raw' | 'avro';

@@ -12,6 +12,7 @@ import type { ProbeInput, TaskInput, TaskOutput, TaskPart, TaskResult, WorkerSet
 import type { FailureData } from '../src/errors.js';
 import { createSerde } from '../src/serde/serde.js';
 import type { InputRecord, OutputRecord, WorkerFunction, WorkerOutput } from '../src/types.js';
+import { BatchState } from './batch-state.js';
 import { loadWorkerFunction } from './load-worker.js';
 
 const setup = workerData as WorkerSetup;
@@ -124,16 +125,15 @@ async function runPart(task: TaskPart): Promise<TaskResult> {
   }
 
   let outputs: WorkerOutput[] = [];
+  const state = task.state ? new BatchState(task.state) : undefined;
   const userStarted = performance.now();
   if (batch.length > 0) {
     try {
-      outputs = await userFunction(batch);
+      outputs = await userFunction(batch, state ? { state } : {});
     } catch (error) {
-      return failed(
-        { code: 'WORKER_FAILED', message: message(error), recordIndex: -1 },
-        started,
-        performance.now() - userStarted,
-      );
+      const code =
+        (error as { code?: unknown }).code === 'STATE_KEY_NOT_IN_BATCH' ? 'STATE_KEY_NOT_IN_BATCH' : 'WORKER_FAILED';
+      return failed({ code, message: message(error), recordIndex: -1 }, started, performance.now() - userStarted);
     }
   }
   const userMs = performance.now() - userStarted;
@@ -167,6 +167,7 @@ async function runPart(task: TaskPart): Promise<TaskResult> {
     buffer: packOutput(perInput),
     recordFailures,
     failure: null,
+    ...(state ? { stateChanges: state.changes() } : {}),
     userMs,
     totalMs: performance.now() - started,
     threadId,

@@ -22,22 +22,20 @@ export async function prepareTopics(
   c: TopicConfig,
   logger: Logger,
   keepTrying: () => boolean,
+  changelogTopic?: string,
 ): Promise<Map<string, number>> {
   let delay = 1000;
   for (;;) {
     if (!keepTrying()) throw new TurbineError('KAFKA_CONNECT_FAILED', 'closed while waiting for Kafka');
     try {
-      const counts = await topicPartitions(
-        c.brokers,
-        [c.input, c.output, c.deadLetterTopic],
-        c.kafka,
-        PROBE_TIMEOUT_MS,
-      );
+      const names = [c.input, c.output, c.deadLetterTopic, ...(changelogTopic ? [changelogTopic] : [])];
+      const counts = await topicPartitions(c.brokers, names, c.kafka, PROBE_TIMEOUT_MS);
       const inputPartitions = counts.get(c.input);
       if (inputPartitions === undefined) {
         throw new TurbineError('KAFKA_ADMIN_FAILED', `Input topic ${c.input} does not exist on ${c.brokers}`);
       }
-      const missing = [c.output, c.deadLetterTopic].filter((t) => !counts.has(t));
+      if (changelogTopic) checkChangelog(changelogTopic, counts.get(changelogTopic), inputPartitions);
+      const missing = names.slice(1).filter((t) => !counts.has(t));
       if (missing.length > 0) {
         if (!c.createTopics) {
           throw new TurbineError(
@@ -47,7 +45,12 @@ export async function prepareTopics(
         }
         await ensureTopics(
           c.brokers,
-          missing.map((name) => ({ name, partitions: inputPartitions })),
+          // A changelog keeps the last change per key: compaction, like Kafka Streams' changelogs.
+          missing.map((name) => ({
+            name,
+            partitions: inputPartitions,
+            ...(name === changelogTopic ? { config: { 'cleanup.policy': 'compact' } } : {}),
+          })),
           c.kafka,
         );
         logger.info({ topics: missing, partitions: inputPartitions }, 'created missing topics');
@@ -69,4 +72,14 @@ export async function prepareTopics(
       delay = Math.min(delay * 2, MAX_BACKOFF_MS);
     }
   }
+}
+
+/** A changelog partition holds the state of the input partition with the same number: the counts must match. */
+function checkChangelog(topic: string, partitions: number | undefined, inputPartitions: number): void {
+  if (partitions === undefined || partitions === inputPartitions) return;
+  throw new TurbineError(
+    'CONFIG_INVALID',
+    `stateStore (--state-store): the changelog topic ${topic} has ${partitions} partitions but the input has ${inputPartitions}; they must match (choose another store name, or delete the changelog to start the state afresh)`,
+    { details: { option: 'stateStore', topic, partitions, inputPartitions } },
+  );
 }

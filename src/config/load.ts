@@ -33,6 +33,13 @@ const schema = z.strictObject(shape).superRefine((c, ctx) => {
       message:
         'must be partition with guarantee exactly-once (in key and unordered modes outputs beyond a gap would commit without their input offsets)',
     });
+  if (c.stateStore !== '' && c.guarantee !== 'exactly-once')
+    ctx.addIssue({
+      code: 'custom',
+      path: ['stateStore'],
+      message:
+        'needs guarantee exactly-once (state changes, outputs and input offsets must commit in one transaction, or a crash applies changes twice)',
+    });
   if (c.input === c.output)
     ctx.addIssue({
       code: 'custom',

@@ -122,6 +122,14 @@ export const OPTIONS = {
     schema: int(10, 60_000).default(100),
     doc: 'Exactly-once: how long a transaction stays open before its outputs and offsets are committed; outputs become visible to read_committed readers only then.',
   },
+  stateStore: {
+    schema: z
+      .string()
+      .trim()
+      .regex(/^([A-Za-z0-9._-]{1,100})?$/, 'must be empty or 1-100 letters, digits, dots, underscores or dashes')
+      .default(''),
+    doc: "Keyed state: the store's name (empty = stateless). Workers get ctx.state for their records' keys; every change goes to the compacted changelog topic <group>-<stateStore>-changelog in the same transaction as the outputs (needs guarantee exactly-once), and is restored from it when a partition is assigned.",
+  },
   gcHighWaterMb: {
     schema: int(0, 1_048_576).default(0),
     doc: "`turbine run` only: when the main thread's V8 heap in use plus its external memory (Buffers) pass this many MiB, run a full garbage collection (at most every 5 s; if the collection leaves more than half the mark, the mark moves to twice what it left). Behind a backlog V8 otherwise lets the garbage of records that waited in flight grow to gigabytes before collecting it. 0 (default) = leave it to V8; 512 held a 10-minute overload near 1 GiB heap+external where V8 alone reached 3.4 GiB.",

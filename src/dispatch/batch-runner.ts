@@ -53,6 +53,8 @@ export interface RecordRetry {
 export interface RunOptions {
   /** Split at the first failure and park failing records instead of waiting for their retries. */
   parkFailures?: boolean;
+  /** Run the records of a failed batch one after another rather than side by side (keyed state). */
+  sequentialSplit?: boolean;
 }
 
 export interface BatchOutcome {
@@ -69,6 +71,8 @@ export interface BatchOutcome {
   /** Attempts aborted for exceeding taskTimeoutMs. */
   timeouts: number;
   threadIds: number[];
+  /** Keyed state: the batch's changes, set by the dispatcher once the batch is done. */
+  state?: { changes: Array<[string, string | null]>; offsets: ReadonlyMap<string, number> } | undefined;
 }
 
 /**
@@ -208,9 +212,13 @@ export async function runBatch(
     return outcome;
   }
   outcome.outputs = new Array(count);
-  const singles = await Promise.all(
-    batch.records.map((record) => attempt(run, batch, [record], policy, park ? 1 : policy.maxAttempts)),
-  );
+  const single = (record: ConsumedRecord) => attempt(run, batch, [record], policy, park ? 1 : policy.maxAttempts);
+  let singles: Attempted[];
+  if (options.sequentialSplit) {
+    // Keyed state: a record must see the state its predecessors in the batch left.
+    singles = [];
+    for (const record of batch.records) singles.push(await single(record));
+  } else singles = await Promise.all(batch.records.map(single));
   for (let i = 0; i < count; i++) {
     const single = singles[i]!;
     outcome.workerMs += single.workerMs;

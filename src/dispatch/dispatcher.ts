@@ -14,7 +14,10 @@ import type { Metrics } from '../observability/metrics.js';
 import { KeyParking, keyId, type ParkingEntry } from '../ordering/key-parking.js';
 import { Reorderer, type Slot } from '../ordering/reorderer.js';
 import type { PartitionRegistry } from '../ownership/partition-registry.js';
-import type { Delivery } from '../sink/delivery.js';
+import type { Delivery, StateDelta } from '../sink/delivery.js';
+import { BatchStateView } from '../state/batch-state-view.js';
+import { KeyLocks } from '../state/key-locks.js';
+import type { StateStore } from '../state/state-store.js';
 import { type ConsumedRecord, type PartitionId, partitionId } from '../types.js';
 import { type BatchOutcome, type DeadLetter, type RecordRetry, runBatch } from './batch-runner.js';
 import type { EncodedOutput } from './codec.js';
@@ -28,6 +31,18 @@ interface HeldRecord {
   deadLetter: DeadLetter | null;
 }
 
+/** A batch of a stateful engine: its keys (held while it runs) and its state as it runs. */
+interface StatefulRun {
+  keys: ReadonlySet<string>;
+  view: BatchStateView;
+}
+
+interface Pending {
+  batch: Batch;
+  slot: Slot<Batch, BatchOutcome>;
+  keys: ReadonlySet<string>;
+}
+
 export interface DispatcherOptions {
   config: Pick<TurbineConfig, 'ordering' | 'retryMaxAttempts' | 'retryInitialMs' | 'retryMaxMs'>;
   pool: WorkerPool;
@@ -35,6 +50,8 @@ export interface DispatcherOptions {
   registry: PartitionRegistry;
   completion: Completion;
   delivery: Delivery;
+  /** Keyed state (stateStore set): batches sharing a key run one after another. */
+  state: StateStore | undefined;
   metrics: Metrics;
   logger: Logger;
   emit: Emit;
@@ -46,6 +63,7 @@ export class Dispatcher {
   /** Key mode: keys parked behind a record whose retries are running. */
   private readonly parking = new KeyParking<HeldRecord>();
   private readonly threadsByPartition = new Map<PartitionId, Set<number>>();
+  private readonly keyLocks = new KeyLocks<Pending>();
   /** Worker milliseconds since the last takeWorkerMs() (pool utilization). */
   private workerMs = 0;
 
@@ -54,19 +72,60 @@ export class Dispatcher {
   }
 
   dispatch(batch: Batch): void {
-    const c = this.o.config;
+    // The slot is taken on arrival: outputs leave in consumption order, whenever the batch runs.
     const slot = this.reorderer.add(batch.lane, batch);
     this.o.metrics.batchesDispatched.inc({ topic: batch.topic });
     this.o.metrics.batchSize.observe(batch.records.length);
+    const state = this.o.state;
+    if (!state) {
+      this.run(batch, slot, undefined);
+      return;
+    }
+    const pending: Pending = { batch, slot, keys: state.keysOf(batch.records) };
+    if (this.keyLocks.acquire(partitionId(batch.topic, batch.partition), pending.keys, pending)) this.start(pending);
+    else this.o.metrics.stateBatchesDelayed.inc();
+  }
+
+  private start(p: Pending): void {
+    const id = partitionId(p.batch.topic, p.batch.partition);
+    this.run(p.batch, p.slot, { keys: p.keys, view: new BatchStateView(this.o.state!.entries(id, p.keys)) });
+  }
+
+  private run(batch: Batch, slot: Slot<Batch, BatchOutcome>, stateful: StatefulRun | undefined): void {
+    const c = this.o.config;
+    const pool = this.o.pool;
+    const view = stateful?.view;
     runBatch(
-      (b, records, packable) => this.o.pool.run(b, records, packable),
+      view
+        ? async (b, records, packable) => {
+            const result = await pool.run(b, records, packable, view.entriesFor(records));
+            if (result.ok && result.stateChanges) view.merge(records, result.stateChanges);
+            return result;
+          }
+        : (b, records, packable) => pool.run(b, records, packable),
       batch,
       { maxAttempts: c.retryMaxAttempts, initialMs: c.retryInitialMs, maxMs: c.retryMaxMs },
       // Key mode parks only the failing record's key while its retries run (key-parking.ts).
-      { parkFailures: c.ordering === 'key' },
+      { parkFailures: c.ordering === 'key', sequentialSplit: view !== undefined },
     )
-      .then((outcome) => this.onBatchDone(slot, outcome))
+      .then((outcome) => this.onBatchDone(slot, outcome, stateful))
       .catch((error) => this.o.fail(error));
+  }
+
+  /**
+   * Keyed state: the batch's changes go into the store (if its epoch is current) before its
+   * keys are freed, so the next batch of those keys reads them; batches waiting on them start.
+   */
+  private settleState(batch: Batch, stateful: StatefulRun): StateDelta | undefined {
+    const id = partitionId(batch.topic, batch.partition);
+    let delta: StateDelta | undefined;
+    if (this.o.registry.isCurrent(batch.topic, batch.partition, batch.epoch)) {
+      delta = { changes: stateful.view.changes(), offsets: stateful.view.offsets };
+      this.o.state!.apply(id, delta.changes, delta.offsets);
+      this.o.metrics.stateKeys.set(this.o.state!.size);
+    }
+    for (const next of this.keyLocks.release(id, stateful.keys)) this.start(next);
+    return delta;
   }
 
   /** Keys parked now (key mode). */
@@ -99,13 +158,16 @@ export class Dispatcher {
       return match(hash < 0 ? name : name.slice(0, hash));
     };
     this.reorderer.dropLanes(lane, (slot) => this.o.completion.finish(slot.item, false));
+    // Batches waiting for a key never ran: nothing else releases them.
+    for (const p of this.keyLocks.dropWaiting(match)) this.o.completion.finish(p.batch, false);
     if (forgetSizes) this.o.sizer?.dropLanes(lane);
     for (const e of this.parking.drop(match)) this.o.completion.finish(e.item.batch, false, [e.item.record]);
     this.o.metrics.parkedKeys.set(this.parking.size);
   }
 
-  private onBatchDone(slot: Slot<Batch, BatchOutcome>, outcome: BatchOutcome): void {
+  private onBatchDone(slot: Slot<Batch, BatchOutcome>, outcome: BatchOutcome, stateful?: StatefulRun): void {
     const batch = slot.item;
+    if (stateful) outcome.state = this.settleState(batch, stateful);
     const metrics = this.o.metrics;
     metrics.taskDuration.observe(outcome.workerMs / 1000);
     this.workerMs += outcome.workerMs;
@@ -158,7 +220,7 @@ export class Dispatcher {
       return;
     }
     if (outcome.parked.length === 0 && !this.parking.hasParked(id)) {
-      this.o.delivery.deliver(batch, batch.records, outcome.outputs, outcome.deadLetters);
+      this.o.delivery.deliver(batch, batch.records, outcome.outputs, outcome.deadLetters, outcome.state);
       return;
     }
     this.deliverAroundParked(batch, outcome);

@@ -21,7 +21,15 @@ export interface TaskPart {
   buffer: ArrayBuffer;
   topic: string;
   partition: number;
+  /**
+   * With a state store: the current value (JSON text, null when absent) of every key of the
+   * batch's records, keys as latin1 strings of the key bytes.
+   */
+  state?: StateEntries;
 }
+
+/** Keyed state crossing the thread boundary: [key (latin1 of the key bytes), JSON text or null]. */
+export type StateEntries = Array<[string, string | null]>;
 
 /**
  * One Piscina task: one batch, or several small batches packed together while every thread was
@@ -52,6 +60,8 @@ export interface TaskResult {
   recordFailures: FailureData[];
   /** Set when ok is false: the batch failed as a whole (the user function threw). */
   failure: FailureData | null;
+  /** With a state store, when ok: the keys the batch set (JSON text) or deleted (null), final values. */
+  stateChanges?: StateEntries;
   /** Time inside the user function, ms. */
   userMs: number;
   /** Time inside the worker in all (unpack, decode, user function, encode, pack), ms. */

@@ -18,7 +18,7 @@ import { Piscina } from 'piscina';
 import type { Batch } from '../batching/batcher.js';
 import { errorMessage, TurbineError } from '../errors.js';
 import { packInput } from './codec.js';
-import type { TaskInput, TaskOutput, TaskPart, TaskResult, WorkerSetup } from './task.js';
+import type { StateEntries, TaskInput, TaskOutput, TaskPart, TaskResult, WorkerSetup } from './task.js';
 
 /** Finds the compiled worker runtime (dist/workers/runtime.js) from src or dist. */
 export function runtimePath(): string {
@@ -142,8 +142,9 @@ export class WorkerPool {
    * Runs `records` (the whole batch by default) as one part of a task. `packable`: the batch's
    * first attempt, which may share a task with other waiting batches.
    */
-  run(batch: Batch, records = batch.records, packable = false): Promise<TaskResult> {
+  run(batch: Batch, records = batch.records, packable = false, state?: StateEntries): Promise<TaskResult> {
     const part: TaskPart = { buffer: packInput(records), topic: batch.topic, partition: batch.partition };
+    if (state) part.state = state;
     return new Promise((resolve) => {
       this.waiting.push({ part, records: records.length, bytes: part.buffer.byteLength, packable, resolve });
       this.pump();

@@ -4,13 +4,13 @@
  * (failure policy, produce) → completion (commit point). The shared state (partition registry,
  * flow control, counters) comes from the engine.
  */
-import type { BatchSizer } from '../batching/batch-sizer.js';
-import type { Batcher } from '../batching/batcher.js';
+import { BatchSizer } from '../batching/batch-sizer.js';
+import { Batcher } from '../batching/batcher.js';
 import type { Completion } from '../commit/completion.js';
 import type { TurbineConfig } from '../config/load.js';
 import { Dispatcher } from '../dispatch/dispatcher.js';
 import type { WorkerPool } from '../dispatch/worker-pool.js';
-import type { FlowControl } from '../flow/flow-control.js';
+import { FlowControl } from '../flow/flow-control.js';
 import type { Emit, EngineCounters } from '../observability/engine-events.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
@@ -18,6 +18,7 @@ import type { PartitionRegistry } from '../ownership/partition-registry.js';
 import { Delivery } from '../sink/delivery.js';
 import type { OutboundMessage } from '../sink/sink.js';
 import { Intake } from '../source/intake.js';
+import type { StateStore } from '../state/state-store.js';
 
 export interface PipelineParts {
   config: TurbineConfig;
@@ -31,6 +32,8 @@ export interface PipelineParts {
   partitionCounts: ReadonlyMap<string, number>;
   workerName: string;
   send: (messages: OutboundMessage[]) => void;
+  /** Keyed state, when a state store is configured. */
+  state: StateStore | undefined;
   onSeekNeeded: () => void;
   onAdmitted: () => void;
   metrics: Metrics;
@@ -38,6 +41,27 @@ export interface PipelineParts {
   counters: EngineCounters;
   emit: Emit;
   fail: (error: unknown) => void;
+}
+
+/** Bounds reached this long: pause partitions so rebalance callbacks keep being served. */
+const PAUSE_AFTER_MS = 1_000;
+
+/** The batching and in-flight accounting an engine keeps from construction on. */
+export function createBatching(c: TurbineConfig): {
+  sizer: BatchSizer | undefined;
+  batcher: Batcher;
+  flow: FlowControl;
+} {
+  // Adaptive batch size per lane (batchTargetMs > 0), fed with the worker time of each task.
+  const sizer =
+    c.batchTargetMs > 0 ? new BatchSizer({ targetMs: c.batchTargetMs, maxRecords: c.batchMaxRecords }) : undefined;
+  const limits = { maxRecords: c.batchMaxRecords, maxBytes: c.batchMaxBytes, lingerMs: c.batchLingerMs };
+  const flow = new FlowControl({
+    maxRecords: c.maxInFlightRecords,
+    maxBytes: c.maxInFlightBytes,
+    pauseAfterMs: PAUSE_AFTER_MS,
+  });
+  return { sizer, batcher: new Batcher(limits, sizer), flow };
 }
 
 export function buildPipeline(p: PipelineParts): { intake: Intake; dispatcher: Dispatcher } {
@@ -51,6 +75,7 @@ export function buildPipeline(p: PipelineParts): { intake: Intake; dispatcher: D
       workerName: p.workerName,
       partitionCounts: p.partitionCounts,
     },
+    changelogTopic: p.state?.changelogTopic,
     registry: p.registry,
     completion: p.completion,
     send: p.send,
@@ -67,6 +92,7 @@ export function buildPipeline(p: PipelineParts): { intake: Intake; dispatcher: D
     registry: p.registry,
     completion: p.completion,
     delivery,
+    state: p.state,
     metrics: p.metrics,
     logger: p.logger,
     emit: p.emit,

@@ -41,3 +41,9 @@ export function newCounters(): EngineCounters {
     pauses: 0,
   };
 }
+
+/** The counters and the event channel, as stages receive them. */
+export interface StageFigures {
+  counters: EngineCounters;
+  emit: Emit;
+}

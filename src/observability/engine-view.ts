@@ -32,6 +32,9 @@ export interface EngineStats {
   pauses: number;
   /** Worker thread ids that ran batches, per partition (for tests and the status page). */
   threadsByPartition: Record<string, number[]>;
+  /** Keyed state: keys held in memory, and assigned partitions whose state is being restored. */
+  stateKeys: number;
+  restoringPartitions: number;
   /** Partitions this instance owns, sorted, and whether backpressure has paused them. */
   partitions: Array<{ topic: string; partition: number; paused: boolean }>;
 }
@@ -46,4 +49,6 @@ export interface EngineView extends Pick<EventEmitter, 'on' | 'off'> {
   /** True once the group coordinator answered with an assignment (possibly empty). */
   readonly joinedGroup: boolean;
   snapshot(): EngineStats;
+  /** Keyed state: the answer to `GET /state/<store>/<key>` (status code and JSON body). */
+  queryState?(store: string, key: string): { status: number; body: Record<string, unknown> };
 }

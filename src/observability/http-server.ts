@@ -1,7 +1,8 @@
 /**
  * HTTP endpoints: /metrics (Prometheus text), /healthz (liveness: the event loop answers and the
  * consume loop returned recently), /readyz (running and given an assignment by the group, possibly empty),
- * /stats (the engine snapshot), / (live status page) and /status.json (what the page polls).
+ * /stats (the engine snapshot), / (live status page), /status.json (what the page polls) and, with
+ * keyed state, /state/<store>/<key> (the key's current value, answered by its partition's owner).
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -67,9 +68,23 @@ export async function startHttpServer(engine: EngineView, host: string, port: nu
     }
     if (url === '/readyz') {
       const stats = engine.snapshot();
-      const ok = stats.state === 'running' && engine.joinedGroup;
+      // Not ready while keyed state is restored: a query would miss what is being read back.
+      const ok = stats.state === 'running' && engine.joinedGroup && stats.restoringPartitions === 0;
       res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ ok, state: stats.state, assignedPartitions: stats.assignedPartitions }));
+      const { assignedPartitions, restoringPartitions } = stats;
+      res.end(JSON.stringify({ ok, state: stats.state, assignedPartitions, restoringPartitions }));
+      return;
+    }
+    const query = url?.startsWith('/state/') ? url.slice('/state/'.length).split('/') : undefined;
+    if (query?.length === 2 && engine.queryState) {
+      let answer: { status: number; body: Record<string, unknown> };
+      try {
+        answer = engine.queryState(decodeURIComponent(query[0]!), decodeURIComponent(query[1]!));
+      } catch {
+        answer = { status: 400, body: { error: 'the store name and key must be URL-encoded UTF-8' } };
+      }
+      res.writeHead(answer.status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+      res.end(JSON.stringify(answer.body));
       return;
     }
     if (url === '/stats') {
@@ -78,7 +93,7 @@ export async function startHttpServer(engine: EngineView, host: string, port: nu
       return;
     }
     res.writeHead(404, { 'content-type': 'text/plain' });
-    res.end('not found: try /, /status.json, /metrics, /healthz, /readyz, /stats\n');
+    res.end('not found: try /, /status.json, /metrics, /healthz, /readyz, /stats, /state/<store>/<key>\n');
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', (error) => {

@@ -209,6 +209,43 @@ export const METRIC_DEFINITIONS = {
     help: 'Owned, unpaused partitions that delivered nothing for 15 s while records waited on the broker, and were resumed and sought to their next offset. Any rise is worth a look at the logs.',
     labels: [],
   },
+  stateKeys: {
+    type: 'gauge',
+    name: 'turbine_state_keys',
+    help: 'Keyed state: keys held in memory for the partitions this instance owns. Size the memory limit from it (docs/state.md).',
+    labels: [],
+  },
+  stateChangelogRecords: {
+    type: 'counter',
+    name: 'turbine_state_changelog_records_total',
+    help: 'Keyed state: changes (sets and deletes) produced to the changelog topic, in the transactions of their outputs.',
+    labels: [],
+  },
+  stateBatchesDelayed: {
+    type: 'counter',
+    name: 'turbine_state_batches_delayed_total',
+    help: 'Keyed state: batches that waited because a batch of the same partition sharing a key was running. A high share of batches dispatched: few hot keys; smaller batches help.',
+    labels: [],
+  },
+  stateRestoredRecords: {
+    type: 'counter',
+    name: 'turbine_state_restored_records_total',
+    help: 'Keyed state: changelog records read to restore assigned partitions.',
+    labels: [],
+  },
+  stateRestoreDuration: {
+    type: 'histogram',
+    name: 'turbine_state_restore_duration_seconds',
+    help: 'Keyed state: time to restore a set of assigned partitions from the changelog, during which their records wait. Long: the changelog is large (compaction keeps one record per key) or the broker is slow.',
+    labels: [],
+    buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
+  },
+  restoringPartitions: {
+    type: 'gauge',
+    name: 'turbine_state_restoring_partitions',
+    help: 'Keyed state: assigned partitions whose state is being restored; /readyz is not ready while it is above 0.',
+    labels: [],
+  },
   brokerRtt: {
     type: 'gauge',
     name: 'turbine_kafka_broker_rtt_seconds',

@@ -8,6 +8,7 @@
  * rd_kafka_assignment_apply_offsets): every record since the beginning would be processed
  * again. Records consumed meanwhile are held (positions.ts); if the first one sits at the
  * committed offset (or the group has none) they go on, else the partition is re-positioned there.
+ * With keyed state the partitions' state is restored first (state/restorer.ts), meanwhile too.
  */
 import type Kafka from 'node-rdkafka';
 import { errorMessage } from '../errors.js';
@@ -27,6 +28,8 @@ export interface StartCheckOptions {
   /** Held records that may go on, handed back to intake. */
   admit: (messages: Kafka.Message[]) => void;
   closed: () => boolean;
+  /** Keyed state: restores the partitions' state; their records are held until it is done. */
+  prepare?: (tps: readonly TopicPartition[]) => Promise<void>;
   logger: Logger;
 }
 
@@ -45,6 +48,15 @@ export class StartCheck {
       const id = partitionId(tp.topic, tp.partition);
       return positions.isChecking(id, tokens.get(id));
     };
+    if (this.o.prepare) {
+      try {
+        await this.o.prepare(tps.filter(mine));
+      } catch (error) {
+        // Only when closing: nothing of these partitions may be processed without its state.
+        this.o.logger.warn({ err: errorMessage(error) }, 'state restore abandoned (closing)');
+        return;
+      }
+    }
     let delay = 500;
     for (;;) {
       const source = this.o.source();

@@ -9,18 +9,27 @@ import type { TurbineConfig } from '../config/load.js';
 import type { DeadLetter } from '../dispatch/batch-runner.js';
 import type { EncodedOutput } from '../dispatch/codec.js';
 import { planFailures } from '../dispatch/failure-policy.js';
+import type { StateEntries } from '../dispatch/task.js';
 import { TurbineError } from '../errors.js';
 import type { Emit, EngineCounters } from '../observability/engine-events.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { PartitionRegistry } from '../ownership/partition-registry.js';
 import { type ConsumedRecord, partitionId } from '../types.js';
-import { buildMessages, type OutputTopics } from './output-messages.js';
+import { buildMessages, changelogMessages, type OutputTopics } from './output-messages.js';
 import type { DeliveryGroup, OutboundMessage } from './sink.js';
+
+/** A batch's keyed-state changes (null deletes) and the input offset that made each. */
+export interface StateDelta {
+  changes: StateEntries;
+  offsets: ReadonlyMap<string, number>;
+}
 
 export interface DeliveryOptions {
   config: Pick<TurbineConfig, 'onFailure'>;
   topics: OutputTopics;
+  /** Keyed state: the changelog topic that state changes are produced to. */
+  changelogTopic: string | undefined;
   registry: PartitionRegistry;
   completion: Completion;
   /** Hands messages to the producer (or to the open transaction). */
@@ -48,6 +57,7 @@ export class Delivery {
     inputRecords: ConsumedRecord[],
     inputOutputs: EncodedOutput[][],
     inputDeadLetters: DeadLetter[],
+    state?: StateDelta,
   ): void {
     const { registry, completion } = this.o;
     let records = inputRecords;
@@ -90,6 +100,10 @@ export class Delivery {
       onDropped: () => completion.finish(batch, false, records),
     };
     const messages = buildMessages(this.o.topics, batch, records, outputsOf, deadLetters, group);
+    if (state && this.o.changelogTopic && state.changes.length > 0) {
+      messages.push(...changelogMessages(this.o.changelogTopic, batch, state.changes, state.offsets, group));
+      this.o.metrics.stateChangelogRecords.inc(state.changes.length);
+    }
     for (const dl of deadLetters) this.onDeadLettered(batch, records[dl.index]!, dl);
     for (const dl of skipped) this.onSkipped(batch, records[dl.index]!, dl);
     if (messages.length === 0) {

@@ -24,6 +24,8 @@ export interface ExactlyOnceParts {
   metrics: Metrics;
   logger: Logger;
   connectTimeoutMs: number;
+  /** Keyed state: restores owned partitions from the changelog (an abort leaves the memory ahead of it). */
+  restoreState?: (() => Promise<void>) | undefined;
 }
 
 export function createTransactions(p: ExactlyOnceParts): TransactionCoordinator {
@@ -57,6 +59,9 @@ export function createTransactions(p: ExactlyOnceParts): TransactionCoordinator 
       discard: (messages) => settleFailed(messages),
       rewind: async () => {
         sink.failOutstanding();
+        // Records of these partitions are dropped until their seek: the state is back at the
+        // committed changes before any is processed again.
+        await p.restoreState?.();
         // A failed seek rejects: the coordinator tries the recovery again with the same targets.
         await p.repositioner.seekNow();
       },

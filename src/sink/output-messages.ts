@@ -114,3 +114,33 @@ export function buildMessages(
   }
   return messages;
 }
+
+/**
+ * Keyed state: one changelog record per changed key, on the input's partition number (the
+ * changelog has the input's partition count), keyed by the record key, with the JSON value or
+ * a tombstone (null) for a deleted key, and the input offset that made it as a lineage header.
+ */
+export function changelogMessages(
+  changelogTopic: string,
+  source: { topic: string; partition: number },
+  changes: ReadonlyArray<readonly [string, string | null]>,
+  offsets: ReadonlyMap<string, number>,
+  group: DeliveryGroup,
+): OutboundMessage[] {
+  const partitionText = String(source.partition);
+  return changes.map(
+    ([key, json]): OutboundMessage => ({
+      topic: changelogTopic,
+      partition: source.partition,
+      key: Buffer.from(key, 'latin1'),
+      value: json === null ? null : Buffer.from(json, 'utf8'),
+      headers: [
+        { [LINEAGE_HEADERS.topic]: source.topic } as Kafka.MessageHeader,
+        { [LINEAGE_HEADERS.partition]: partitionText } as Kafka.MessageHeader,
+        { [LINEAGE_HEADERS.offset]: String(offsets.get(key) ?? -1) } as Kafka.MessageHeader,
+      ],
+      group,
+      attempts: 0,
+    }),
+  );
+}

@@ -33,8 +33,6 @@ export function producerConfig(
     dr_cb: true,
     // Idempotence keeps per-partition order and drops broker-side duplicates under retries.
     'enable.idempotence': true,
-    // murmur2_random matches the Java client's key → partition mapping.
-    partitioner: 'murmur2_random',
     'linger.ms': 5,
     'batch.num.messages': 10000,
     'queue.buffering.max.messages': 1_000_000,
@@ -43,6 +41,18 @@ export function producerConfig(
     'statistics.interval.ms': 5000,
     ...(options.kafka as Record<string, string>),
   } as Kafka.ProducerGlobalConfig;
+}
+
+/**
+ * The producer's default topic configuration. node-rdkafka 3.6 gives every producer a topic
+ * configuration of its own (the constructor's second argument), so topic properties such as
+ * `partitioner` set in the global configuration are ignored: measured here, keyed records went
+ * to librdkafka's default consistent_random (CRC32) partitions with `partitioner` in the global
+ * configuration, and to Kafka's murmur2 partitions only through this argument.
+ * murmur2_random matches the Java client's key → partition mapping (and the state query's).
+ */
+export function producerTopicConfig(kafka: Readonly<Record<string, string>> = {}): Kafka.ProducerTopicConfig {
+  return { partitioner: (kafka.partitioner ?? 'murmur2_random') as Kafka.ProducerTopicConfig['partitioner'] };
 }
 
 /** producerConfig plus, with a transactionalId (exactly-once), the transactional settings. */

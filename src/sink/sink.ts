@@ -14,7 +14,7 @@ import { errorMessage, TurbineError } from '../errors.js';
 import { ERR__QUEUE_FULL, isFatalProducerError } from '../kafka/error-codes.js';
 import { clientErrorListener, connectClient } from '../kafka/security-failures.js';
 import type { Logger } from '../observability/logger.js';
-import { type ProducerSettings, sinkProducerConfig } from './producer-config.js';
+import { type ProducerSettings, producerTopicConfig, sinkProducerConfig } from './producer-config.js';
 
 // The engine imports it from here.
 export { DEFAULT_TRANSACTION_TIMEOUT_MS } from './producer-config.js';
@@ -30,7 +30,10 @@ export interface DeliveryGroup {
 }
 
 /** Builds the producer; the default is node-rdkafka's. Tests inject a fake. */
-export type ProducerFactory = (config: Kafka.ProducerGlobalConfig) => Kafka.Producer;
+export type ProducerFactory = (
+  config: Kafka.ProducerGlobalConfig,
+  topicConfig: Kafka.ProducerTopicConfig,
+) => Kafka.Producer;
 
 export interface OutboundMessage {
   topic: string;
@@ -94,8 +97,8 @@ export class Sink {
 
   private newProducer(): Kafka.Producer {
     const options = this.options;
-    const create = options.createProducer ?? ((config) => new Kafka.Producer(config));
-    const producer = create(sinkProducerConfig(options));
+    const create = options.createProducer ?? ((config, topicConfig) => new Kafka.Producer(config, topicConfig));
+    const producer = create(sinkProducerConfig(options), producerTopicConfig(options.kafka));
     // Callbacks of a replaced producer are ignored: its groups were dropped already.
     producer.on('delivery-report', (err, report) => {
       if (producer === this.producer) this.onDelivery(err, report);

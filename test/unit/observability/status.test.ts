@@ -29,6 +29,8 @@ function fakeEngine() {
     pausedPartitions: 0,
     pauses: 2,
     threadsByPartition: { 'in:0': [1, 2] },
+    stateKeys: 0,
+    restoringPartitions: 0,
     partitions: [],
   };
   const emitter = new EventEmitter();
