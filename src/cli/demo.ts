@@ -13,13 +13,17 @@ import { Engine } from '../engine.js';
 import { createLogger } from '../observability/logger.js';
 import { numberFlag, parseFlags } from './args.js';
 import { histogramQuantile } from './histogram-quantile.js';
+import { checkInventory } from './inventory-check.js';
 import { runLoadgen } from './loadgen.js';
 import { runVerify } from './verify.js';
 
-export const DEMO_HELP = `Usage: turbine demo [--brokers 127.0.0.1:9092] [--count 100000] [--rate 10000] [--pool-size N] [--partitions 6]
+export const DEMO_HELP = `Usage: turbine demo [--brokers 127.0.0.1:9092] [--count 100000] [--rate 10000] [--pool-size N] [--partitions 6] [--stateless]
 
-Runs load generator + engine (inventory sample worker) + verifier against a local Kafka and
-prints throughput, end-to-end latency percentiles and the verification result.`;
+Runs load generator + engine (inventory sample worker, levels in the state store "levels",
+exactly-once) + verifier against a local Kafka and prints throughput, end-to-end latency
+percentiles, the verification result and the inventory check: every SKU/warehouse's last
+output level and its level in the state store must equal 30 plus the sum of its movements.
+--stateless runs the same worker without a store (at-least-once), for comparison only.`;
 
 const discard = () =>
   new Writable({
@@ -27,6 +31,9 @@ const discard = () =>
       cb();
     },
   });
+
+/** Where the demo's stock levels start: low, so some movements cross the low-stock threshold. */
+const INVENTORY_START = 30;
 
 function fmt(n: number): string {
   return n.toLocaleString('en-US', { maximumFractionDigits: 0 });
@@ -39,6 +46,7 @@ export async function runDemo(argv: string[]): Promise<number> {
     rate: { type: 'string' },
     'pool-size': { type: 'string' },
     partitions: { type: 'string' },
+    stateless: { type: 'boolean' },
     help: { type: 'boolean' },
   });
   if (values.help) {
@@ -49,6 +57,7 @@ export async function runDemo(argv: string[]): Promise<number> {
   const count = numberFlag(values, 'count', 100_000, { min: 1, max: 100_000_000, integer: true });
   const rate = numberFlag(values, 'rate', 10_000, { min: 0, max: 10_000_000, integer: true });
   const partitions = numberFlag(values, 'partitions', 6, { min: 1, max: 1000, integer: true });
+  const stateless = values.stateless === true;
   const suffix = randomBytes(3).toString('hex');
   const input = `turbine-demo-${suffix}-movements`;
   const output = `turbine-demo-${suffix}-levels`;
@@ -70,6 +79,9 @@ export async function runDemo(argv: string[]): Promise<number> {
       output,
       group: `turbine-demo-${suffix}`,
       worker: join(__dirname, '..', '..', 'workers', 'inventory.js'),
+      // Stock levels are state: kept per SKU across batches, durable and queryable.
+      // --stateless (for comparison only): per-batch totals, at-least-once.
+      ...(stateless ? {} : { guarantee: 'exactly-once', stateStore: 'levels' }),
       metricsPort: 0,
       ...(typeof values['pool-size'] === 'string' ? { poolSize: values['pool-size'] } : {}),
     },
@@ -78,7 +90,7 @@ export async function runDemo(argv: string[]): Promise<number> {
   // and levels start low enough that some stock movements cross the low-stock threshold.
   const engine = new Engine(config, {
     logger: createLogger('warn'),
-    workerEnv: { ALERT_TOPIC: alerts, INVENTORY_START: '30', LOW_STOCK_THRESHOLD: '20' },
+    workerEnv: { ALERT_TOPIC: alerts, INVENTORY_START: String(INVENTORY_START), LOW_STOCK_THRESHOLD: '20' },
   });
   const assigned = new Promise<void>((resolve) =>
     engine.on('assigned', (tps: unknown[]) => {
@@ -129,10 +141,18 @@ export async function runDemo(argv: string[]): Promise<number> {
   const p50 = await histogramQuantile(engine.metrics.endToEndLatency, 0.5);
   const p99 = await histogramQuantile(engine.metrics.endToEndLatency, 0.99);
   const stats = engine.snapshot();
+  // Outputs acknowledged per topic: levels, alerts and (state) changelog records go to different topics.
+  const producedOn = new Map(
+    (await engine.metrics.recordsProduced.get()).values.map((v) => [String(v.labels.topic), v.value]),
+  );
+  err.write('  checking stock levels (outputs and state store) against the movements...\n');
+  const inventory = stateless
+    ? null
+    : await checkInventory(brokers, input, output, INVENTORY_START, (key) => engine.queryState('levels', key));
   const close = await engine.close();
   err.write('  verifying output against input...\n');
   const report = await runVerify(
-    { brokers, input, output, ordering: 'partition', timeoutMs: 30_000, quiet: true },
+    { brokers, input, output, ordering: 'partition', timeoutMs: 30_000, quiet: true, isolationLevel: 'read_committed' },
     { stdout: discard(), stderr: discard() },
   );
   const seconds = (processedAt - started) / 1000;
@@ -142,22 +162,28 @@ export async function runDemo(argv: string[]): Promise<number> {
     durationSec: Number(seconds.toFixed(2)),
     throughputPerSec: Math.round(stats.consumed / seconds),
     latencyMs: { p50: p50 === null ? null : Math.round(p50 * 1000), p99: p99 === null ? null : Math.round(p99 * 1000) },
-    outputs: stats.produced,
-    alerts: stats.produced - report.outputs,
+    outputs: report.outputs + (producedOn.get(alerts) ?? 0),
+    changelogRecords: stateless ? 0 : (producedOn.get(`turbine-demo-${suffix}-levels-changelog`) ?? 0),
+    alerts: producedOn.get(alerts) ?? 0,
     deadLettered: stats.deadLettered,
     drained: close.drained,
     verify: report,
+    inventory,
   };
+  const levelsOk = inventory === null || (inventory.outputMismatches === 0 && inventory.stateMismatches === 0);
   err.write(
     [
       `  records:     ${fmt(summary.records)} in ${summary.durationSec}s → ${fmt(summary.throughputPerSec)} records/s end to end (load offered at ${rate ? fmt(rate) : 'max'}/s)`,
       `  latency:     p50 ${summary.latencyMs.p50} ms, p99 ${summary.latencyMs.p99} ms (record timestamp → output acknowledged; histogram-interpolated)`,
       `  outputs:     ${fmt(report.outputs)} stock levels, ${fmt(summary.alerts)} low-stock alerts, ${summary.deadLettered} dead-lettered`,
       `  verify:      lost ${report.lost}, duplicates ${report.duplicates}, order violations ${report.orderViolations} → ${report.lost === 0 && report.orderViolations === 0 ? 'OK' : 'FAILED'}`,
+      inventory === null
+        ? '  state:       off (--stateless: levels are per-batch totals, not stock levels)'
+        : `  state:       ${fmt(inventory.keys)} keys, ${fmt(inventory.levels)} SKU/warehouse levels: ${levelsOk ? 'all match' : `${inventory.outputMismatches} output and ${inventory.stateMismatches} state mismatches (${inventory.examples.join('; ')})`}`,
       '',
     ].join('\n'),
   );
   process.stdout.write(`${JSON.stringify(summary)}\n`);
   void loadSent;
-  return report.lost === 0 && report.orderViolations === 0 ? 0 : 1;
+  return report.lost === 0 && report.orderViolations === 0 && levelsOk ? 0 : 1;
 }
