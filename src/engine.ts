@@ -162,16 +162,12 @@ export class Engine extends EventEmitter implements EngineView {
     return this.state;
   }
 
-  /**
-   * Milliseconds since the consume loop last came back, with or without records (an idle topic
-   * is healthy; a loop stuck inside the client is not). /healthz uses it.
-   */
+  /** Since the consume loop last came back, with or without records, ms (/healthz: idle topics are healthy). */
   get consumeLoopIdleMs(): number {
     const source = this.parts?.source;
     return source ? Date.now() - source.lastReturnAt : 0;
   }
 
-  /** True once the group coordinator answered with an assignment (possibly empty). */
   get joinedGroup(): boolean {
     return this.registry.joined;
   }
@@ -235,6 +231,7 @@ export class Engine extends EventEmitter implements EngineView {
       this.backpressure.attach(source);
       await sink.connect(CONNECT_TIMEOUT_MS);
       await source.connect(CONNECT_TIMEOUT_MS);
+      this.assertStarting();
       if (exactlyOnce) {
         this.parts.transactions = createTransactions({
           ...this.shared,
@@ -243,6 +240,7 @@ export class Engine extends EventEmitter implements EngineView {
           connectTimeoutMs: CONNECT_TIMEOUT_MS,
         });
         await this.parts.transactions.start();
+        this.assertStarting();
       }
       source.start({
         holdsPaused: () => this.flow.isPaused,
@@ -276,6 +274,11 @@ export class Engine extends EventEmitter implements EngineView {
       'engine started',
     );
     this.emit('started');
+  }
+
+  /** A close() during start (SIGTERM while connecting) closed the clients: start must not consume on. */
+  private assertStarting(): void {
+    if (this.state !== 'starting') throw new TurbineError('KAFKA_CONNECT_FAILED', 'closed while starting');
   }
 
   /** Drops the batched, ordered and parked work of matching partitions (released, never completed). */

@@ -322,7 +322,14 @@ export class Sink {
 
   /** Waits until librdkafka's queue is empty or the timeout passes. */
   flush(timeoutMs: number): Promise<void> {
-    return new Promise((resolve) => this.producer.flush(timeoutMs, () => resolve()));
+    return new Promise((resolve) => {
+      try {
+        this.producer.flush(timeoutMs, () => resolve());
+      } catch {
+        // Not connected (a close while still connecting): nothing was produced to flush.
+        resolve();
+      }
+    });
   }
 
   /**
@@ -334,10 +341,16 @@ export class Sink {
     if (this.drainTimer) clearTimeout(this.drainTimer);
     return new Promise((resolve) => {
       const timer = setTimeout(() => resolve(false), timeoutMs);
-      this.producer.disconnect(flushMs, () => {
+      try {
+        this.producer.disconnect(flushMs, () => {
+          clearTimeout(timer);
+          resolve(true);
+        });
+      } catch {
+        // Not connected yet (a close while still connecting): the start that connects it closes it.
         clearTimeout(timer);
         resolve(true);
-      });
+      }
     });
   }
 }

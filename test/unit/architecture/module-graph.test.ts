@@ -27,6 +27,9 @@ function importsOf(path: string): string[] {
   return out;
 }
 
+/** Lines as `wc -l` counts them (a final newline ends the last line, it does not start one). */
+const lineCount = (text: string) => text.split('\n').length - (text.endsWith('\n') ? 1 : 0);
+
 const modules = files(SRC);
 const graph = new Map(modules.map((m) => [m, importsOf(m)]));
 const name = (p: string) => relative(SRC, p);
@@ -73,7 +76,7 @@ describe('src/ module graph', () => {
 
   it(`keeps every module at most ${MAX_LINES} lines`, () => {
     const long = modules
-      .map((m) => ({ module: name(m), lines: readFileSync(m, 'utf8').split('\n').length }))
+      .map((m) => ({ module: name(m), lines: lineCount(readFileSync(m, 'utf8')) }))
       .filter((f) => f.lines > MAX_LINES);
     expect(long).toEqual([]);
   });
