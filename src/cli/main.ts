@@ -1,10 +1,11 @@
 /**
- * The `turbine` command: run | loadgen | verify | demo. Errors print their code and message;
+ * The `turbine` command: run | loadgen | verify | demo | query. Errors print their code and message;
  * exit 2 for invalid configuration, 1 for runtime failures.
  */
 import { runDemo } from './demo.js';
 import { generateLoad } from './loadgen.js';
 import { LOADGEN_HELP, parseLoadgenArgs } from './loadgen-options.js';
+import { QUERY_HELP, runQuery } from './query.js';
 import { formatCliError, runCommand } from './run.js';
 import { runVerify } from './verify.js';
 import { parseVerifyArgs, VERIFY_HELP } from './verify-options.js';
@@ -16,6 +17,7 @@ Commands:
   loadgen   Produce synthetic records to a topic (turbine loadgen --help)
   verify    Check an output topic against its input: lost, duplicated, out of order (turbine verify --help)
   demo      Local end-to-end demo: load + engine + inventory worker + verify (expects Kafka on 127.0.0.1:9092)
+  query     A key's committed keyed state, read from its store's changelog (turbine query --help)
 
 Docs: README.md, docs/.`;
 
@@ -42,6 +44,13 @@ async function dispatch(argv: string[]): Promise<number> {
     }
     case 'demo':
       return runDemo(rest);
+    case 'query':
+      if (wantsHelp) {
+        process.stdout.write(`${QUERY_HELP}\n`);
+        return 0;
+      }
+      await runQuery(rest);
+      return 0;
     case undefined:
     case 'help':
     case '--help':
@@ -49,7 +58,9 @@ async function dispatch(argv: string[]): Promise<number> {
       process.stdout.write(`${HELP}\n`);
       return command === undefined ? 2 : 0;
     default:
-      process.stderr.write(`turbine: unknown command "${command}"; accepted: run, loadgen, verify, demo\n\n${HELP}\n`);
+      process.stderr.write(
+        `turbine: unknown command "${command}"; accepted: run, loadgen, verify, demo, query\n\n${HELP}\n`,
+      );
       return 2;
   }
 }
