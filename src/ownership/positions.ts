@@ -11,7 +11,15 @@
  */
 import type { PartitionId } from '../types.js';
 
-export type Admission = 'accept' | 'hold' | 'drop';
+/** `seek`: dropped, and this record showed the start check that the partition must seek. */
+export type Admission = 'accept' | 'hold' | 'drop' | 'seek';
+
+/**
+ * Who asked for a seek: the start check (performed at once, by requestSeek) or a re-positioning
+ * whose owner performs it when its own work allows (an aborted transaction seeks after the
+ * abort and the state restore, never before).
+ */
+export type SeekOrigin = 'start' | 'reposition';
 
 interface Checking<T> {
   kind: 'checking';
@@ -32,6 +40,7 @@ interface Seeking {
   target: number;
   /** Changes whenever the target does, so a seek finishing late cannot end a newer one. */
   generation: number;
+  origin: SeekOrigin;
 }
 
 export interface DueSeek {
@@ -81,8 +90,8 @@ export class Positions<T extends { offset: number }> {
   }
 
   /** From now on drop what is fetched for `id` until a seek to `target` (-1: the first dropped offset) is done. */
-  seek(id: PartitionId, target: number): void {
-    this.entries.set(id, { kind: 'seeking', target, generation: ++this.generation });
+  seek(id: PartitionId, target: number, origin: SeekOrigin = 'reposition'): void {
+    this.entries.set(id, { kind: 'seeking', target, generation: ++this.generation, origin });
   }
 
   /** What to do with a consumed record of `id`. */
@@ -99,7 +108,7 @@ export class Positions<T extends { offset: number }> {
       else entry.overflowed = true;
       return 'hold';
     }
-    return this.compare(id, entry, record.offset) ? 'accept' : 'drop';
+    return this.compare(id, entry, record.offset) ? 'accept' : 'seek';
   }
 
   /**
@@ -114,7 +123,7 @@ export class Positions<T extends { offset: number }> {
     const held = entry.held;
     entry.held = [];
     if (held.length > 0) return this.compare(id, entry, held[0]!.offset) ? held : [];
-    if (entry.firstSeen >= 0) this.seek(id, expected ?? entry.firstSeen);
+    if (entry.firstSeen >= 0) this.seek(id, expected ?? entry.firstSeen, 'start');
     return [];
   }
 
@@ -127,7 +136,7 @@ export class Positions<T extends { offset: number }> {
     }
     if (entry.expected !== null && entry.expected !== undefined && entry.firstSeen !== entry.expected)
       this.moves.push({ id, startedAt: entry.firstSeen, committed: entry.expected });
-    this.seek(id, wanted);
+    this.seek(id, wanted, 'start');
     return false;
   }
 
@@ -144,11 +153,16 @@ export class Positions<T extends { offset: number }> {
     return entry?.kind === 'seeking' ? entry.target : undefined;
   }
 
-  /** Seeks to perform now: every seeking partition. Those with target -1 consumed nothing and need none. */
-  due(): DueSeek[] {
+  /**
+   * Seeks to perform now: every seeking partition, or only those of `origin`. Those with target
+   * -1 consumed nothing and need none.
+   */
+  due(origin?: SeekOrigin): DueSeek[] {
     const out: DueSeek[] = [];
-    for (const [id, entry] of this.entries)
-      if (entry.kind === 'seeking') out.push({ id, offset: entry.target, generation: entry.generation });
+    for (const [id, entry] of this.entries) {
+      if (entry.kind !== 'seeking' || (origin !== undefined && entry.origin !== origin)) continue;
+      out.push({ id, offset: entry.target, generation: entry.generation });
+    }
     return out;
   }
 

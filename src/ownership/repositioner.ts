@@ -11,7 +11,7 @@ import type { Logger } from '../observability/logger.js';
 import type { Source, TopicPartition } from '../source/source.js';
 import type { PartitionId } from '../types.js';
 import type { PartitionRegistry } from './partition-registry.js';
-import type { DueSeek } from './positions.js';
+import type { DueSeek, SeekOrigin } from './positions.js';
 
 /** A seek requested by the start check that failed is tried again after this long. */
 const SEEK_RETRY_MS = 1_000;
@@ -55,8 +55,10 @@ export class Repositioner {
    * Seeks every partition waiting for it. The consume loop stops first and the consume() call
    * in progress returns (its records are dropped), then each seeks; librdkafka discards what
    * was fetched before a seek. Rejects if a seek failed; the targets stay for the next try.
+   * `origin`: only the seeks it asked for (the start check must not move a partition whose
+   * aborted transaction is still being rolled back).
    */
-  async seekNow(): Promise<Position[]> {
+  async seekNow(origin?: SeekOrigin): Promise<Position[]> {
     const source = this.o.source();
     const { registry } = this.o;
     if (!source) return [];
@@ -70,7 +72,7 @@ export class Repositioner {
     // Targets are read once the consume() call in flight returned: records it dropped may set
     // the target of a partition that had consumed nothing before.
     await source.rewind(() => {
-      due = registry.positions.due();
+      due = registry.positions.due(origin);
       for (const d of due) {
         const s = registry.get(d.id);
         if (s && d.offset >= 0) positions.push({ topic: s.topic, partition: s.partition, offset: d.offset });
@@ -83,7 +85,7 @@ export class Repositioner {
     return positions;
   }
 
-  /** Seeks soon, retrying failures (start check); calls made while a pass runs join the next one. */
+  /** The start check's seeks, soon, retrying failures; calls made while a pass runs join the next one. */
   requestSeek(): void {
     if (this.stopped) return;
     if (this.seeking) {
@@ -92,7 +94,7 @@ export class Repositioner {
     }
     this.seeking = true;
     this.again = false;
-    this.seekNow()
+    this.seekNow('start')
       .catch(async (error: unknown) => {
         this.o.logger.warn({ err: errorMessage(error), retryInMs: SEEK_RETRY_MS }, 'seek failed; retrying');
         await new Promise((r) => setTimeout(r, SEEK_RETRY_MS));
@@ -100,7 +102,7 @@ export class Repositioner {
       })
       .finally(() => {
         this.seeking = false;
-        if (this.again && this.o.registry.positions.due().length > 0) this.requestSeek();
+        if (this.again && this.o.registry.positions.due('start').length > 0) this.requestSeek();
       });
   }
 

@@ -53,7 +53,7 @@ export class Intake {
       if (positions.size > 0) {
         const admission = positions.admit(id, m);
         if (admission !== 'accept') {
-          if (admission === 'drop' && positions.targetOf(id) !== undefined) seekNeeded = true;
+          if (admission === 'seek') seekNeeded = true;
           continue;
         }
       }

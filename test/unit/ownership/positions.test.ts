@@ -59,7 +59,9 @@ describe('Positions: start check', () => {
 
     const other = p.check('t:1');
     p.settleCheck('t:1', 20, other);
-    expect(p.admit('t:1', rec(3))).toBe('drop');
+    // This record is what tells the start check to seek; the ones after it are just dropped.
+    expect(p.admit('t:1', rec(3))).toBe('seek');
+    expect(p.admit('t:1', rec(4))).toBe('drop');
     expect(p.targetOf('t:1')).toBe(20);
   });
 
@@ -101,6 +103,17 @@ describe('Positions: seeking', () => {
     expect(due.map((d) => d.offset)).toEqual([-1]);
     p.done(due);
     expect(p.admit('t:0', rec(0))).toBe('accept');
+  });
+
+  it("the start check's seeks can be taken apart from a re-positioning's", () => {
+    const p = new Positions<{ offset: number }>(10);
+    const token = p.check('t:0');
+    p.admit('t:0', rec(0));
+    p.settleCheck('t:0', 40, token);
+    p.seek('t:1', 7);
+    expect(p.due('start').map((d) => d.id)).toEqual(['t:0']);
+    expect(p.due('reposition').map((d) => d.id)).toEqual(['t:1']);
+    expect(p.due().map((d) => d.id)).toEqual(['t:0', 't:1']);
   });
 
   it('a seek that finishes after the partition was re-targeted does not end the newer one', () => {

@@ -93,6 +93,24 @@ describe('Repositioner', () => {
     expect(registry.positions.admit('t:0', message(0, 9))).toBe('drop');
   });
 
+  it("the start check's seek requests leave a re-positioning's seek to its owner", async () => {
+    const { registry, repositioner, seeks } = setup();
+    repositioner.reposition(new Map([['t:0', 5]]));
+    const token = registry.positions.check('t:1');
+    registry.positions.admit('t:1', message(1, 0));
+    registry.positions.settleCheck('t:1', 30, token);
+    repositioner.requestSeek();
+    await new Promise((r) => setImmediate(r));
+    expect(seeks).toEqual([{ topic: 't', partition: 1, offset: 30 }]);
+    // t:0 (an aborted transaction, say) still drops what is fetched until its owner seeks it.
+    expect(registry.positions.admit('t:0', message(0, 5))).toBe('drop');
+    await repositioner.seekNow();
+    expect(seeks).toEqual([
+      { topic: 't', partition: 1, offset: 30 },
+      { topic: 't', partition: 0, offset: 5 },
+    ]);
+  });
+
   it('ignores partitions it does not own', () => {
     const { registry, repositioner, dropped } = setup();
     repositioner.reposition(new Map([['t:9', 1]]));
