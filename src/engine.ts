@@ -142,7 +142,7 @@ export class Engine extends EventEmitter implements EngineView {
       transactions: () => this.parts?.transactions,
       dropWork: (match) => {
         this.dropWork(match, true);
-        for (const id of this.keyed ? registry.ids() : []) if (match(id)) this.keyed?.store.drop(id);
+        this.keyed?.store.dropWhere(match);
       },
     });
     const running = () => this.state === 'running';

@@ -70,7 +70,12 @@ export class StateStore {
     }
   }
 
-  /** Forgets a partition's state (revoked, or about to be restored again). */
+  /** Forgets the state of matching partitions (revoked: the next owner restores it). */
+  dropWhere(match: (partition: PartitionId) => boolean): void {
+    for (const id of [...this.partitions.keys()]) if (match(id)) this.partitions.delete(id);
+  }
+
+  /** Forgets a partition's state (about to be restored again). */
   drop(partition: PartitionId): void {
     this.partitions.delete(partition);
   }

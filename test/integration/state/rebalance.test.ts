@@ -4,6 +4,8 @@
  * is dropped; the new owner restores it from the changelog before processing. Every stock level a
  * read_committed reader sees is the fold of its movements.
  */
+
+import { keyPartition } from '../../../src/state/murmur2';
 import {
   expectedLevels,
   levelMismatches,
@@ -39,6 +41,13 @@ test('a second instance joins and leaves: state moves with its partitions, level
   await waitFor('b owning partitions', () => b.snapshot().assignedPartitions > 0, 60_000);
   await produceMovements(input, list.slice(third, 2 * third));
   await waitFor('b processing', () => b.snapshot().consumed > 100, 60_000);
+  // A keeps only the state of the partitions it still owns: none of those it gave to B.
+  const keysOwnedByA = () => {
+    const owned = new Set(a.snapshot().partitions.map((p) => p.partition));
+    return Array.from({ length: 60 }, (_, k) => keyPartition(Buffer.from(`SKU-${k}`), 6)).filter((p) => owned.has(p))
+      .length;
+  };
+  await waitFor("a holding only its own partitions' state", () => a.snapshot().stateKeys <= keysOwnedByA(), 60_000);
   await b.close();
   await waitFor('a owning all partitions again', () => a.snapshot().assignedPartitions === 6, 60_000);
   await produceMovements(input, list.slice(2 * third));

@@ -39,6 +39,15 @@ describe('StateStore', () => {
     expect(store.size).toBe(0);
   });
 
+  it('forgets the partitions a revoke names', () => {
+    const store = new StateStore('levels', 'g-levels-changelog');
+    store.apply('t:0', [['a', '1']], new Map());
+    store.apply('t:1', [['b', '2']], new Map());
+    store.dropWhere((id) => id === 't:0');
+    expect(store.get('t:0', 'a')).toBeUndefined();
+    expect(store.get('t:1', 'b')).toEqual({ json: '2', sourceOffset: -1 });
+  });
+
   it('keys are the key bytes, losslessly, including non-UTF-8 bytes', () => {
     const bytes = Buffer.from([0xff, 0x00, 0x80]);
     expect(Buffer.from(stateKey(bytes)!, 'latin1')).toEqual(bytes);
