@@ -4,9 +4,7 @@
  * the output topic and (2) the level the state store answers for the SKU's record key. Both must
  * equal the start value plus the sum of its movements.
  */
-import { randomUUID } from 'node:crypto';
-import Kafka from 'node-rdkafka';
-import { connectClient } from '../kafka/security-failures.js';
+import { readToEnd } from '../kafka/read-to-end.js';
 
 export interface InventoryCheck {
   /** SKU/warehouse pairs compared. */
@@ -19,41 +17,10 @@ export interface InventoryCheck {
   examples: string[];
 }
 
-type Query = (key: string) => { status: number; body: Record<string, unknown> };
+/** Each topic is read within this long. */
+const READ_TIMEOUT_MS = 120_000;
 
-/** Reads a topic to its end (read_committed) and hands each record's key and value to `visit`. */
-async function readToEnd(brokers: string, topic: string, visit: (key: string, value: Buffer) => void): Promise<void> {
-  const consumer = new Kafka.KafkaConsumer(
-    {
-      'metadata.broker.list': brokers,
-      'group.id': `turbine-check-${randomUUID()}`,
-      'enable.auto.commit': false,
-      'enable.partition.eof': true,
-      'isolation.level': 'read_committed',
-    },
-    { 'auto.offset.reset': 'earliest' },
-  );
-  await connectClient(consumer, 15_000, brokers, 'Consumer');
-  try {
-    const metadata = await new Promise<Kafka.Metadata>((resolve, reject) =>
-      consumer.getMetadata({ topic, timeout: 10_000 }, (err, m) => (err ? reject(err) : resolve(m))),
-    );
-    const partitions = metadata.topics.find((t) => t.name === topic)?.partitions.map((p) => p.id) ?? [];
-    const remaining = new Set(partitions);
-    consumer.on('partition.eof', (e: { partition: number }) => remaining.delete(e.partition));
-    consumer.assign(partitions.map((partition) => ({ topic, partition, offset: -2 })));
-    consumer.setDefaultConsumeTimeout(100);
-    const deadline = Date.now() + 120_000;
-    while (remaining.size > 0 && Date.now() < deadline) {
-      const messages = await new Promise<Kafka.Message[]>((resolve, reject) =>
-        consumer.consume(5000, (err, m) => (err ? reject(err) : resolve(m))),
-      );
-      for (const m of messages) if (m.value) visit(m.key ? m.key.toString() : '', m.value);
-    }
-  } finally {
-    await new Promise<void>((resolve) => consumer.disconnect(() => resolve()));
-  }
-}
+type Query = (key: string) => { status: number; body: Record<string, unknown> };
 
 export async function checkInventory(
   brokers: string,
@@ -64,17 +31,26 @@ export async function checkInventory(
 ): Promise<InventoryCheck> {
   const expected = new Map<string, number>();
   const keyOfSku = new Map<string, string>();
-  await readToEnd(brokers, input, (key, value) => {
-    const m = JSON.parse(value.toString()) as { sku: string; warehouse: string; delta: number };
-    const id = `${m.sku}/${m.warehouse}`;
-    expected.set(id, (expected.get(id) ?? start) + m.delta);
-    keyOfSku.set(m.sku, key);
-  });
+  await readToEnd(
+    { brokers, clientId: 'turbine-check', topic: input, deadlineMs: Date.now() + READ_TIMEOUT_MS },
+    (record) => {
+      if (!record.value) return;
+      const key = record.key ? record.key.toString() : '';
+      const m = JSON.parse(record.value.toString()) as { sku: string; warehouse: string; delta: number };
+      const id = `${m.sku}/${m.warehouse}`;
+      expected.set(id, (expected.get(id) ?? start) + m.delta);
+      keyOfSku.set(m.sku, key);
+    },
+  );
   const lastOutput = new Map<string, number>();
-  await readToEnd(brokers, output, (_key, value) => {
-    const v = JSON.parse(value.toString()) as { type: string; sku: string; warehouse: string; level: number };
-    if (v.type === 'stock-level') lastOutput.set(`${v.sku}/${v.warehouse}`, v.level);
-  });
+  await readToEnd(
+    { brokers, clientId: 'turbine-check', topic: output, deadlineMs: Date.now() + READ_TIMEOUT_MS },
+    (record) => {
+      if (!record.value) return;
+      const v = JSON.parse(record.value.toString()) as { type: string; sku: string; warehouse: string; level: number };
+      if (v.type === 'stock-level') lastOutput.set(`${v.sku}/${v.warehouse}`, v.level);
+    },
+  );
   const check: InventoryCheck = {
     levels: expected.size,
     keys: keyOfSku.size,

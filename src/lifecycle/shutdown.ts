@@ -29,18 +29,15 @@ export interface ShutdownParts {
   logger: Logger;
 }
 
-export interface CloseResult {
+export interface ShutdownOutcome {
   /** True when every in-flight record was finished before the deadline. */
   drained: boolean;
   /** What could not complete before the deadline (in-flight records, last transaction, client close); empty when all did. */
   unfinished: string[];
-  durationMs: number;
 }
 
-export interface ShutdownOutcome {
-  drained: boolean;
-  /** What could not complete before the deadline; empty when all did. */
-  unfinished: string[];
+export interface CloseResult extends ShutdownOutcome {
+  durationMs: number;
 }
 
 export async function shutdown(p: ShutdownParts, timeoutMs: number): Promise<ShutdownOutcome> {

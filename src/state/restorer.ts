@@ -26,14 +26,14 @@ export interface RestorerOptions {
 }
 
 export class Restorer {
-  private restoringCount = 0;
+  /** Partitions being restored, with how many restores of each run (an abort can start a second). */
   private readonly restoringIds = new Map<string, number>();
 
   constructor(private readonly o: RestorerOptions) {}
 
-  /** Partitions being restored now; /readyz and the state query wait for 0. */
+  /** Partitions being restored now; /readyz waits for 0. */
   get restoring(): number {
-    return this.restoringCount;
+    return this.restoringIds.size;
   }
 
   /** Whether a partition's state is being restored now (queries wait). */
@@ -49,8 +49,7 @@ export class Restorer {
       store.drop(id);
       this.restoringIds.set(id, (this.restoringIds.get(id) ?? 0) + 1);
     }
-    this.restoringCount += tps.length;
-    metrics.restoringPartitions.set(this.restoringCount);
+    metrics.restoringPartitions.set(this.restoring);
     const started = performance.now();
     let delay = 500;
     try {
@@ -90,13 +89,12 @@ export class Restorer {
         }
       }
     } finally {
-      this.restoringCount -= tps.length;
       for (const id of ids) {
         const n = (this.restoringIds.get(id) ?? 1) - 1;
         if (n > 0) this.restoringIds.set(id, n);
         else this.restoringIds.delete(id);
       }
-      metrics.restoringPartitions.set(this.restoringCount);
+      metrics.restoringPartitions.set(this.restoring);
     }
   }
 }
