@@ -23,7 +23,7 @@ import type { WorkerPool } from './dispatch/worker-pool.js';
 import { errorMessage, TurbineError } from './errors.js';
 import { Backpressure } from './flow/backpressure.js';
 import type { FlowControl } from './flow/flow-control.js';
-import { createSink, createSource, createWorkerPool } from './lifecycle/clients.js';
+import { closeAfterFailedStart, createSink, createSource, createWorkerPool } from './lifecycle/clients.js';
 import { drain } from './lifecycle/drain.js';
 import { buildPipeline, createBatching } from './lifecycle/pipeline.js';
 import { type CloseResult, shutdown } from './lifecycle/shutdown.js';
@@ -120,7 +120,7 @@ export class Engine extends EventEmitter implements EngineView {
     this.completion = new Completion({ ...shared, flow: this.flow, onReleased: () => this.backpressure.apply() });
     this.committer = new Committer({ ...shared, source });
     this.repositioner = new Repositioner({ registry, source, logger, dropWork: (match) => this.dropWork(match) });
-    this.keyed = createKeyedState(config, registry, metrics, logger, () => this.state !== 'closed');
+    this.keyed = createKeyedState(config, registry, metrics, logger, () => this.state !== 'closed', this);
     const restorer = this.keyed?.restorer;
     const startCheck = new StartCheck({
       ...(restorer ? { prepare: (tps: readonly TopicPartition[]) => restorer.restore(tps) } : {}),
@@ -200,6 +200,7 @@ export class Engine extends EventEmitter implements EngineView {
       const changelog = this.keyed?.store.changelogTopic;
       const partitionCounts = await prepareTopics(c, this.logger, () => this.state === 'starting', changelog);
       this.inputPartitions = partitionCounts.get(c.input) ?? 0;
+      await this.keyed?.instances?.start();
       const exactlyOnce = c.guarantee === 'exactly-once';
       // Unique per engine instance: with KIP-447 fencing comes from the consumer group metadata
       // sent with the offsets, not from a transactional.id tied to partitions.
@@ -250,17 +251,12 @@ export class Engine extends EventEmitter implements EngineView {
       });
     } catch (error) {
       this.state = 'closed';
-      await this.http?.close();
-      await sink?.disconnect().catch(() => undefined);
-      await source?.disconnect(2000).catch(() => undefined);
-      await pool.destroy().catch(() => undefined);
+      await closeAfterFailedStart({ http: this.http, instances: this.keyed?.instances, sink, source, pool });
       throw error;
     }
-    const { transactions, dispatcher } = this.parts;
-    const gauges = new Gauges({
-      ...this.shared,
-      ...{ poolSize: c.poolSize, flow: this.flow, pool, dispatcher, source, watchdog: this.watchdog },
-    });
+    const { transactions } = this.parts;
+    const { flow, watchdog } = this;
+    const gauges = new Gauges({ ...this.shared, ...this.parts, poolSize: c.poolSize, flow, watchdog });
     this.timers.push(
       transactions
         ? setInterval(() => transactions.tick(), c.transactionIntervalMs)
@@ -293,14 +289,13 @@ export class Engine extends EventEmitter implements EngineView {
   }
 
   /** `GET /state/<store>/<key>`: the owner answers with the value (keyed-state.ts). */
-  queryState(store: string, key: string): StateAnswer {
-    return answerStateQuery(
-      this.keyed,
-      this.registry,
-      { topic: this.config.input, partitions: this.inputPartitions },
-      store,
-      key,
-    );
+  queryState(store: string, key: string, redirected = false): StateAnswer {
+    const input = { topic: this.config.input, partitions: this.inputPartitions };
+    return answerStateQuery(this.keyed, this.registry, input, { store, key, redirected });
+  }
+
+  knownInstances(): Array<{ id: string; url: string; partitions: number[] }> {
+    return this.keyed?.instances?.directory.list() ?? [];
   }
 
   snapshot(): EngineStats {
@@ -376,6 +371,7 @@ export class Engine extends EventEmitter implements EngineView {
       },
       timeoutMs,
     );
+    await this.keyed?.instances?.close();
     await this.http?.close();
     this.state = 'closed';
     const result = { drained, unfinished, durationMs: Date.now() - started };

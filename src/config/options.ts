@@ -130,6 +130,14 @@ export const OPTIONS = {
       .default(''),
     doc: "Keyed state: the store's name (empty = stateless). Workers get ctx.state for their records' keys; every change goes to the compacted changelog topic <group>-<stateStore>-changelog in the same transaction as the outputs (needs guarantee exactly-once), and is restored from it when a partition is assigned.",
   },
+  advertisedUrl: {
+    schema: z
+      .string()
+      .trim()
+      .regex(/^(https?:\/\/[^\s/?#]+)?$/, 'must be empty or http(s)://host:port, with no path')
+      .default(''),
+    doc: "Keyed state: the URL other instances reach this one's HTTP server at (http://host:port). Instances announce it with their owned partitions on the compacted topic <group>-instances, and a state query sent to an instance that does not own the key is redirected (307) to the owner. Empty (default): no announcements; such a query gets 421 naming the key's partition.",
+  },
   gcHighWaterMb: {
     schema: int(0, 1_048_576).default(0),
     doc: "`turbine run` only: when the main thread's V8 heap in use plus its external memory (Buffers) pass this many MiB, run a full garbage collection (at most every 5 s; if the collection leaves more than half the mark, the mark moves to twice what it left). Behind a backlog V8 otherwise lets the garbage of records that waited in flight grow to gigabytes before collecting it. 0 (default) = leave it to V8; 512 held a 10-minute overload near 1 GiB heap+external where V8 alone reached 3.4 GiB.",

@@ -110,3 +110,21 @@ export function createSource(
     ...(o.onCommitted ? { onCommitted: o.onCommitted } : {}),
   });
 }
+
+/** What a start that failed half-way may have opened. */
+export interface PartlyStarted {
+  http?: { close(): Promise<void> };
+  instances?: { close(): Promise<void> };
+  sink?: Sink;
+  source?: Source;
+  pool: WorkerPool;
+}
+
+/** Closes whatever a failed start opened; errors from closing are not the failure to report. */
+export async function closeAfterFailedStart(p: PartlyStarted): Promise<void> {
+  await p.http?.close();
+  await p.instances?.close().catch(() => undefined);
+  await p.sink?.disconnect().catch(() => undefined);
+  await p.source?.disconnect(2000).catch(() => undefined);
+  await p.pool.destroy().catch(() => undefined);
+}

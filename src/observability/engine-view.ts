@@ -41,7 +41,10 @@ export interface EngineStats {
 
 /** The engine as the HTTP endpoints and the status tracker see it. */
 export interface EngineView extends Pick<EventEmitter, 'on' | 'off'> {
-  readonly config: Pick<TurbineConfig, 'input' | 'output' | 'group' | 'worker' | 'poolSize' | 'maxInFlightRecords'>;
+  readonly config: Pick<
+    TurbineConfig,
+    'input' | 'output' | 'group' | 'worker' | 'poolSize' | 'maxInFlightRecords' | 'stateStore'
+  >;
   readonly metrics: Metrics;
   readonly lifecycle: EngineState;
   /** Milliseconds since the consume loop last came back (with or without records). */
@@ -49,6 +52,15 @@ export interface EngineView extends Pick<EventEmitter, 'on' | 'off'> {
   /** True once the group coordinator answered with an assignment (possibly empty). */
   readonly joinedGroup: boolean;
   snapshot(): EngineStats;
-  /** Keyed state: the answer to `GET /state/<store>/<key>` (status code and JSON body). */
-  queryState?(store: string, key: string): { status: number; body: Record<string, unknown> };
+  /** Keyed state with advertisedUrl: the instances of the group that announced their partitions. */
+  knownInstances?(): Array<{ id: string; url: string; partitions: number[] }>;
+  /**
+   * Keyed state: the answer to `GET /state/<store>/<key>` (status code, JSON body, and a redirect's
+   * location). `redirected`: the query was already sent on by another instance.
+   */
+  queryState?(
+    store: string,
+    key: string,
+    redirected?: boolean,
+  ): { status: number; body: Record<string, unknown>; location?: string };
 }

@@ -22,7 +22,7 @@ export async function startHttpServer(engine: EngineView, host: string, port: nu
   // Listens from the start, so the page's event list includes the first assignment.
   const status = new StatusTracker(engine);
   const server: Server = createServer((req, res) => {
-    const url = (req.url ?? '/').split('?')[0];
+    const [url, search] = (req.url ?? '/').split('?');
     if (url === '/' || url === '/index.html') {
       res.writeHead(200, {
         'content-type': 'text/html; charset=utf-8',
@@ -77,13 +77,18 @@ export async function startHttpServer(engine: EngineView, host: string, port: nu
     }
     const query = url?.startsWith('/state/') ? url.slice('/state/'.length).split('/') : undefined;
     if (query?.length === 2 && engine.queryState) {
-      let answer: { status: number; body: Record<string, unknown> };
+      let answer: { status: number; body: Record<string, unknown>; location?: string };
+      const redirected = new URLSearchParams(search ?? '').get('redirected') === '1';
       try {
-        answer = engine.queryState(decodeURIComponent(query[0]!), decodeURIComponent(query[1]!));
+        answer = engine.queryState(decodeURIComponent(query[0]!), decodeURIComponent(query[1]!), redirected);
       } catch {
         answer = { status: 400, body: { error: 'the store name and key must be URL-encoded UTF-8' } };
       }
-      res.writeHead(answer.status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+      res.writeHead(answer.status, {
+        'content-type': 'application/json',
+        'cache-control': 'no-store',
+        ...(answer.location ? { location: answer.location } : {}),
+      });
       res.end(JSON.stringify(answer.body));
       return;
     }

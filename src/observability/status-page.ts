@@ -140,6 +140,15 @@ function render(s) {
     li.appendChild(document.createTextNode(e.message));
     list.appendChild(li);
   });
+  var ks = s.keyedState;
+  $('state-card').hidden = !ks;
+  if (ks) {
+    show('state-store', ks.store);
+    show('state-keys', num(ks.keys));
+    show('state-detail', (ks.restoringPartitions ? 'restoring ' + ks.restoringPartitions + ' partitions \u00b7 ' : 'restored \u00b7 ') +
+      num(ks.restoredRecords) + ' changelog records read \u00b7 ' +
+      (ks.instances.length ? ks.instances.map(function (i) { return i.url + ' [' + i.partitions.join(', ') + ']'; }).join(', ') : 'no instances announced'));
+  }
   show('updated', 'updated ' + clock(s.time));
 }
 function tick() {
@@ -190,6 +199,8 @@ export const STATUS_PAGE_HTML = `<!doctype html>
     <div class="muted">time per batch inside a worker, since start</div></div>
   <div class="card"><h2>Paused partitions</h2><div id="paused" class="big">&ndash;</div>
     <div id="paused-detail" class="muted"></div></div>
+  <div class="card" id="state-card" hidden><h2>State store <span id="state-store"></span></h2><div id="state-keys" class="big">&ndash;</div>
+    <div id="state-detail" class="muted"></div></div>
   <div class="card"><h2>Dead-lettered</h2><div id="dead-lettered" class="big">&ndash;</div>
     <div class="muted">records sent to the dead-letter topic</div></div>
 </section>

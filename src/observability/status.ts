@@ -21,7 +21,17 @@ interface TopicPartition {
 type Listener = Parameters<EventEmitter['on']>[1];
 
 /** What the tracker reads; the Engine satisfies it, and unit tests pass a small fake. */
-export type StatusSource = Pick<EngineView, 'on' | 'off' | 'config' | 'metrics' | 'snapshot'>;
+export type StatusSource = Pick<EngineView, 'on' | 'off' | 'config' | 'metrics' | 'snapshot' | 'knownInstances'>;
+
+/** Keyed state on the status page: the store, its restore progress and the group's instances. */
+export interface StateStatus {
+  store: string;
+  keys: number;
+  restoringPartitions: number;
+  restoredRecords: number;
+  /** Instances that announced their URL and partitions (advertisedUrl); empty without. */
+  instances: Array<{ id: string; url: string; partitions: number[] }>;
+}
 
 export interface PartitionStatus {
   topic: string;
@@ -65,6 +75,8 @@ export interface Status {
   };
   latency: { endToEnd: Quantiles; task: Quantiles };
   partitions: PartitionStatus[];
+  /** Null without a state store. */
+  keyedState: StateStatus | null;
   events: StatusEvent[];
 }
 
@@ -129,11 +141,12 @@ export class StatusTracker {
   async read(): Promise<Status> {
     const { config, metrics } = this.source;
     const stats = this.source.snapshot();
-    const [lagValues, utilization, queueDepth, task, e2e50, e2e99, task50, task99] = await Promise.all([
+    const [lagValues, utilization, queueDepth, task, restored, e2e50, e2e99, task50, task99] = await Promise.all([
       metrics.consumerLag.get(),
       metrics.poolUtilization.get(),
       metrics.poolQueueDepth.get(),
       metrics.taskDuration.get(),
+      metrics.stateRestoredRecords.get(),
       histogramQuantile(metrics.endToEndLatency, 0.5),
       histogramQuantile(metrics.endToEndLatency, 0.99),
       histogramQuantile(metrics.taskDuration, 0.5),
@@ -167,6 +180,16 @@ export class StatusTracker {
       },
       latency: { endToEnd: { p50: e2e50, p99: e2e99 }, task: { p50: task50, p99: task99 } },
       partitions,
+      keyedState:
+        config.stateStore === ''
+          ? null
+          : {
+              store: config.stateStore,
+              keys: stats.stateKeys,
+              restoringPartitions: stats.restoringPartitions,
+              restoredRecords: restored.values[0]?.value ?? 0,
+              instances: this.source.knownInstances?.() ?? [],
+            },
       events: this.events.newestFirst(),
     };
   }

@@ -1,12 +1,15 @@
 /**
  * The keyed-state parts of an engine with a state store: the in-memory store, its restorer,
- * and the answer to a state query (`GET /state/<store>/<key>`).
+ * the instances topic that tells which instance owns which partition (with advertisedUrl), and
+ * the answer to a state query (`GET /state/<store>/<key>`).
  */
+import type { EventEmitter } from 'node:events';
 import type { TurbineConfig } from '../config/load.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { PartitionRegistry } from '../ownership/partition-registry.js';
 import { partitionId } from '../types.js';
+import { InstancesTopic } from './instances-topic.js';
 import { keyPartition } from './murmur2.js';
 import { Restorer } from './restorer.js';
 import { StateStore } from './state-store.js';
@@ -14,11 +17,15 @@ import { StateStore } from './state-store.js';
 export interface StateAnswer {
   status: number;
   body: Record<string, unknown>;
+  /** A redirect's target (status 307). */
+  location?: string;
 }
 
 export interface KeyedState {
   store: StateStore;
   restorer: Restorer;
+  /** With advertisedUrl: this instance's announcements and the other instances' (for redirects). */
+  instances?: InstancesTopic;
 }
 
 /** The changelog topic of a store: one per group and store name, like Kafka Streams' `<app>-<store>-changelog`. */
@@ -32,31 +39,57 @@ export function createKeyedState(
   metrics: Metrics,
   logger: Logger,
   active: () => boolean,
+  events: Pick<EventEmitter, 'on'>,
 ): KeyedState | undefined {
   if (c.stateStore === '') return undefined;
   const store = new StateStore(c.stateStore, changelogTopicOf(c.group, c.stateStore));
   const source = { brokers: c.brokers, clientId: c.clientId, kafka: c.kafka, changelogTopic: store.changelogTopic };
-  return { store, restorer: new Restorer({ source, store, registry, metrics, logger, active }) };
+  const restorer = new Restorer({ source, store, registry, metrics, logger, active });
+  if (c.advertisedUrl === '') return { store, restorer };
+  const { brokers, group, clientId, kafka, input } = c;
+  const url = c.advertisedUrl;
+  const instances = new InstancesTopic({ brokers, group, clientId, kafka, url, store: c.stateStore, input, logger });
+  const announce = () =>
+    instances.announce(
+      registry
+        .list()
+        .filter((tp) => tp.topic === input)
+        .map((tp) => tp.partition),
+    );
+  events.on('assigned', announce);
+  events.on('revoked', announce);
+  return { store, restorer, instances };
 }
 
 /**
  * Answers a query for `key` (UTF-8 text, as producers send string keys): the owner of the key's
- * partition (Kafka's default partitioner) answers with the value; another instance says who
- * should (421 with the partition), since instances do not know each other's addresses yet.
+ * partition (Kafka's default partitioner) answers with the value. Another instance redirects to
+ * the owner the instances topic names (307), once: a query that was already redirected, or one
+ * whose owner is unknown, gets 421 with the partition.
  */
 export function answerStateQuery(
   state: KeyedState | undefined,
   registry: PartitionRegistry,
   input: { topic: string; partitions: number },
-  storeName: string,
-  key: string,
+  query: { store: string; key: string; redirected: boolean },
 ): StateAnswer {
+  const { store: storeName, key } = query;
   if (!state || state.store.name !== storeName) return { status: 404, body: { error: `no state store ${storeName}` } };
   const bytes = Buffer.from(key, 'utf8');
   const partition = keyPartition(bytes, input.partitions);
   const id = partitionId(input.topic, partition);
   if (!registry.get(id)) {
-    return { status: 421, body: { error: 'the partition of this key is owned by another instance', key, partition } };
+    const owner =
+      !query.redirected &&
+      state.instances?.directory.ownerOf(input.topic, storeName, partition, state.instances.instanceId);
+    if (owner) {
+      const location = `${owner.url}/state/${encodeURIComponent(storeName)}/${encodeURIComponent(key)}?redirected=1`;
+      return { status: 307, location, body: { key, partition, owner: owner.url } };
+    }
+    const error = query.redirected
+      ? 'redirected here, but this instance does not own the partition of this key (the group is rebalancing; retry)'
+      : 'the partition of this key is owned by another instance, whose address is not known (set advertisedUrl on every instance)';
+    return { status: 421, body: { error, key, partition } };
   }
   if (state.restorer.isRestoring(id)) {
     return { status: 503, body: { error: 'state is being restored; retry shortly', key, partition } };

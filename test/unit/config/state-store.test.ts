@@ -38,3 +38,23 @@ describe('stateStore', () => {
     expect(e.message).toMatch(/letters, digits/);
   });
 });
+
+describe('advertisedUrl', () => {
+  const stateful = { stateStore: 'levels', guarantee: 'exactly-once' };
+
+  it('takes http(s)://host:port with a state store', () => {
+    const url = 'http://10.0.0.7:9464';
+    expect(loadConfig({ flags: { ...required, ...stateful, advertisedUrl: url } }).advertisedUrl).toBe(url);
+    expect(loadConfig({ flags: { ...required, ...stateful } }).advertisedUrl).toBe('');
+  });
+
+  it('refuses a path, another scheme, or no state store, naming the option', () => {
+    for (const advertisedUrl of ['http://host:9464/state', 'tcp://host:9464', 'host:9464']) {
+      const e = error({ ...stateful, advertisedUrl });
+      expect(e.code).toBe('CONFIG_INVALID');
+      expect(e.message).toMatch(/advertisedUrl/);
+      expect(e.message).toMatch(/http\(s\):\/\/host:port/);
+    }
+    expect(error({ advertisedUrl: 'http://host:9464' }).message).toMatch(/advertisedUrl.*state store/);
+  });
+});

@@ -42,6 +42,7 @@ function fakeEngine() {
       worker: '/x/workers/spin.js',
       poolSize: 2,
       maxInFlightRecords: 1000,
+      stateStore: '',
     },
     metrics: createMetrics(new Registry(), false),
     snapshot: () => stats,
@@ -116,4 +117,28 @@ test('records dead letters and errors, and still lets an unhandled error throw',
   tracker.dispose();
   expect(source.listenerCount('deadLettered')).toBe(0);
   expect(source.listenerCount('assigned')).toBe(0);
+});
+
+test('shows no keyed state without a store, and the store, its restore and the instances with one', async () => {
+  const { source, stats } = fakeEngine();
+  expect((await new StatusTracker(source).read()).keyedState).toBeNull();
+  const instances = [
+    { id: 'a-1', url: 'http://10.0.0.7:9464', partitions: [0, 2], topic: 'in', store: 'levels', at: 1 },
+  ];
+  const stateful = Object.assign(source, {
+    config: { ...source.config, stateStore: 'levels' },
+    knownInstances: () => instances,
+  });
+  stats.stateKeys = 1500;
+  stats.restoringPartitions = 1;
+  stateful.metrics.stateRestoredRecords.inc(4200);
+  const tracker = new StatusTracker(stateful);
+  expect((await tracker.read()).keyedState).toEqual({
+    store: 'levels',
+    keys: 1500,
+    restoringPartitions: 1,
+    restoredRecords: 4200,
+    instances,
+  });
+  tracker.dispose();
 });
