@@ -111,6 +111,17 @@ describe('deploy/kubernetes', () => {
     const container = pod.containers[0];
 
     expect(container.envFrom).toContainEqual({ configMapRef: { name: configMap.metadata.name } });
+    // The inventory keeps its levels in keyed state; each pod advertises its own IP for query redirects.
+    expect(configMap.data[envName('stateStore')]).toBe('levels');
+    expect(configMap.data[envName('guarantee')]).toBe('exactly-once');
+    const env = container.env as Doc[];
+    expect(env.find((e) => e.name === 'POD_IP')?.valueFrom.fieldRef.fieldPath).toBe('status.podIP');
+    const podIpAt = env.findIndex((e) => e.name === 'POD_IP');
+    const advertisedAt = env.findIndex((e) => e.name === envName('advertisedUrl'));
+    // Kubernetes expands $(POD_IP) only from variables defined before it in the list.
+    expect(advertisedAt).toBeGreaterThan(podIpAt);
+    expect(env[advertisedAt]?.value).toBe('http://$(POD_IP):9464');
+    expect(invalidTurbineNames(env.map((e) => e.name))).toEqual([]);
     const port = Number(configMap.data[envName('metricsPort')] ?? defaultOf('metricsPort'));
     expect(port).toBe(9464);
     const metricsPort = container.ports.find((p: Doc) => p.name === 'metrics');
@@ -192,6 +203,10 @@ describe('deploy/docker-compose.yml', () => {
       '600',
     ]);
     expect(env[envName('input')]).toBe('stock-movements');
+    // Stock levels are keyed state: exactly-once, and queries redirected to the owner.
+    expect(env[envName('stateStore')]).toBe('levels');
+    expect(env[envName('guarantee')]).toBe('exactly-once');
+    expect(env[envName('advertisedUrl')]).toBe('http://turbine:9464');
   });
 
   test('the stop grace period outlasts the shutdown deadline', () => {
