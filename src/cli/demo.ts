@@ -14,6 +14,7 @@ import { createLogger } from '../observability/logger.js';
 import { numberFlag, parseFlags } from './args.js';
 import { histogramQuantile } from './histogram-quantile.js';
 import { checkInventory } from './inventory-check.js';
+import { describeInventoryCheck, inventoryMatches, type SkuLevels } from './inventory-fold.js';
 import { runLoadgen } from './loadgen.js';
 import { runVerify } from './verify.js';
 
@@ -148,7 +149,10 @@ export async function runDemo(argv: string[]): Promise<number> {
   err.write('  checking stock levels (outputs and state store) against the movements...\n');
   const inventory = stateless
     ? null
-    : await checkInventory(brokers, input, output, INVENTORY_START, (key) => engine.queryState('levels', key));
+    : await checkInventory({ brokers, input, output }, INVENTORY_START, (key) => {
+        const answer = engine.queryState('levels', key);
+        return answer.status === 200 ? (answer.body.value as SkuLevels) : undefined;
+      });
   const close = await engine.close();
   err.write('  verifying output against input...\n');
   const report = await runVerify(
@@ -170,7 +174,7 @@ export async function runDemo(argv: string[]): Promise<number> {
     verify: report,
     inventory,
   };
-  const levelsOk = inventory === null || (inventory.outputMismatches === 0 && inventory.stateMismatches === 0);
+  const levelsOk = inventory === null || inventoryMatches(inventory);
   err.write(
     [
       `  records:     ${fmt(summary.records)} in ${summary.durationSec}s → ${fmt(summary.throughputPerSec)} records/s end to end (load offered at ${rate ? fmt(rate) : 'max'}/s)`,
@@ -179,7 +183,7 @@ export async function runDemo(argv: string[]): Promise<number> {
       `  verify:      lost ${report.lost}, duplicates ${report.duplicates}, order violations ${report.orderViolations} → ${report.lost === 0 && report.orderViolations === 0 ? 'OK' : 'FAILED'}`,
       inventory === null
         ? '  state:       off (--stateless: levels are per-batch totals, not stock levels)'
-        : `  state:       ${fmt(inventory.keys)} keys, ${fmt(inventory.levels)} SKU/warehouse levels: ${levelsOk ? 'all match' : `${inventory.outputMismatches} output and ${inventory.stateMismatches} state mismatches (${inventory.examples.join('; ')})`}`,
+        : `  state:       ${describeInventoryCheck(inventory)}`,
       '',
     ].join('\n'),
   );

@@ -1,80 +1,51 @@
 /**
  * The inventory check after a stateful run: folds every stock movement of the input topic per
  * SKU/warehouse, then compares the fold with (1) the last stock level each SKU/warehouse got on
- * the output topic and (2) the level the state store answers for the SKU's record key. Both must
- * equal the start value plus the sum of its movements.
+ * the output topic and (2) the level the state store holds for the SKU's record key. Both must
+ * equal the start value plus the sum of its movements. The state side is injected: the demo asks
+ * its running engine, `turbine verify --state-store` reads the store's changelog.
  */
+import { TurbineError } from '../errors.js';
 import { readToEnd } from '../kafka/read-to-end.js';
+import { type InventoryCheck, InventoryFold, type StateLookup } from './inventory-fold.js';
 
-export interface InventoryCheck {
-  /** SKU/warehouse pairs compared. */
-  levels: number;
-  /** Record keys (SKUs) whose state was queried. */
-  keys: number;
-  outputMismatches: number;
-  stateMismatches: number;
-  /** The first few mismatches, for the summary. */
-  examples: string[];
+export interface InventoryTopics {
+  brokers: string;
+  /** Passed-through librdkafka properties (TLS, SASL). */
+  kafka?: Readonly<Record<string, string>>;
+  clientId?: string;
+  input: string;
+  output: string;
 }
 
 /** Each topic is read within this long. */
 const READ_TIMEOUT_MS = 120_000;
 
-type Query = (key: string) => { status: number; body: Record<string, unknown> };
+/** Reads both topics read_committed to their end (kafka/read-to-end.ts) and compares with `stateOf`. */
+export async function checkInventory(t: InventoryTopics, start: number, stateOf: StateLookup): Promise<InventoryCheck> {
+  const fold = new InventoryFold(start);
+  await readTopic(t, t.input, (record) => fold.addMovement(record.key, record.value));
+  await readTopic(t, t.output, (record) => fold.addOutput(record.value));
+  return fold.compare(stateOf);
+}
 
-export async function checkInventory(
-  brokers: string,
-  input: string,
-  output: string,
-  start: number,
-  query: Query,
-): Promise<InventoryCheck> {
-  const expected = new Map<string, number>();
-  const keyOfSku = new Map<string, string>();
-  await readToEnd(
-    { brokers, clientId: 'turbine-check', topic: input, deadlineMs: Date.now() + READ_TIMEOUT_MS },
-    (record) => {
-      if (!record.value) return;
-      const key = record.key ? record.key.toString() : '';
-      const m = JSON.parse(record.value.toString()) as { sku: string; warehouse: string; delta: number };
-      const id = `${m.sku}/${m.warehouse}`;
-      expected.set(id, (expected.get(id) ?? start) + m.delta);
-      keyOfSku.set(m.sku, key);
+async function readTopic(t: InventoryTopics, topic: string, visit: Parameters<typeof readToEnd>[1]): Promise<void> {
+  const unfinished = await readToEnd(
+    {
+      brokers: t.brokers,
+      kafka: t.kafka,
+      clientId: t.clientId ?? 'turbine-check',
+      topic,
+      deadlineMs: Date.now() + READ_TIMEOUT_MS,
     },
+    visit,
   );
-  const lastOutput = new Map<string, number>();
-  await readToEnd(
-    { brokers, clientId: 'turbine-check', topic: output, deadlineMs: Date.now() + READ_TIMEOUT_MS },
-    (record) => {
-      if (!record.value) return;
-      const v = JSON.parse(record.value.toString()) as { type: string; sku: string; warehouse: string; level: number };
-      if (v.type === 'stock-level') lastOutput.set(`${v.sku}/${v.warehouse}`, v.level);
-    },
-  );
-  const check: InventoryCheck = {
-    levels: expected.size,
-    keys: keyOfSku.size,
-    outputMismatches: 0,
-    stateMismatches: 0,
-    examples: [],
-  };
-  const stateOf = new Map<string, Record<string, number>>();
-  for (const [sku, key] of keyOfSku) {
-    const answer = query(key);
-    stateOf.set(sku, answer.status === 200 ? (answer.body.value as Record<string, number>) : {});
+  // A partial read would show as mismatches that are not there: say what happened instead.
+  if (unfinished.length > 0) {
+    throw new TurbineError(
+      'KAFKA_CONSUME_FAILED',
+      `inventory check: ${topic} partitions ${unfinished.join(', ')} did not reach their end within ${READ_TIMEOUT_MS} ms`,
+      { details: { topic, partitions: unfinished } },
+    );
   }
-  for (const [id, level] of expected) {
-    const [sku, warehouse] = id.split('/') as [string, string];
-    const out = lastOutput.get(id);
-    const stored = stateOf.get(sku)?.[warehouse];
-    if (out !== level) {
-      check.outputMismatches++;
-      if (check.examples.length < 5) check.examples.push(`${id}: expected ${level}, last output ${out}`);
-    }
-    if (stored !== level) {
-      check.stateMismatches++;
-      if (check.examples.length < 5) check.examples.push(`${id}: expected ${level}, state ${stored}`);
-    }
-  }
-  return check;
 }

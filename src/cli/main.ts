@@ -7,7 +7,7 @@ import { generateLoad } from './loadgen.js';
 import { LOADGEN_HELP, parseLoadgenArgs } from './loadgen-options.js';
 import { QUERY_HELP, runQuery } from './query.js';
 import { formatCliError, runCommand } from './run.js';
-import { runVerify } from './verify.js';
+import { runVerify, verifyFailed } from './verify.js';
 import { parseVerifyArgs, VERIFY_HELP } from './verify-options.js';
 
 const HELP = `Usage: turbine <command> [options]
@@ -39,8 +39,7 @@ async function dispatch(argv: string[]): Promise<number> {
         process.stdout.write(`${VERIFY_HELP}\n`);
         return 0;
       }
-      const report = await runVerify(parseVerifyArgs(rest));
-      return report.lost > 0 || report.orderViolations > 0 ? 1 : 0;
+      return verifyFailed(await runVerify(parseVerifyArgs(rest))) ? 1 : 0;
     }
     case 'demo':
       return runDemo(rest);

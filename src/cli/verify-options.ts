@@ -2,8 +2,9 @@
  * `turbine verify` options: the flags, their defaults and help text, and the checks that turn
  * flags into frozen VerifyOptions.
  */
+import { OPTIONS } from '../config/options.js';
 import { TurbineError } from '../errors.js';
-import { enumFlag, type FlagSpec, numberFlag, parseFlags, requiredString } from './args.js';
+import { enumFlag, type FlagSpec, type FlagValues, numberFlag, parseFlags, requiredString } from './args.js';
 import type { VerifyOrdering } from './verify-analysis.js';
 
 export interface VerifyOptions {
@@ -24,6 +25,18 @@ export interface VerifyOptions {
    * outputs of aborted or still-open transactions are invisible. read_uncommitted counts them.
    */
   isolationLevel?: IsolationLevel;
+  /** Also run the inventory check against a state store's changelog (--state-store); off when absent. */
+  state?: VerifyStateOptions;
+}
+
+/** The inventory check of `turbine verify --state-store`, for the sample worker workers/inventory.ts. */
+export interface VerifyStateOptions {
+  /** The store's name, as `turbine run --state-store`. */
+  store: string;
+  /** The run's consumer group: the changelog topic is <group>-<store>-changelog. */
+  group: string;
+  /** The level every SKU/warehouse starts at, as the worker's INVENTORY_START. Default 100. */
+  startValue: number;
 }
 
 export type IsolationLevel = 'read_committed' | 'read_uncommitted';
@@ -33,6 +46,8 @@ export const VERIFY_DEFAULTS = {
   timeoutMs: 30_000,
   quiet: false,
   isolationLevel: 'read_committed',
+  /** workers/inventory.ts's INVENTORY_START default. */
+  startValue: 100,
 } as const;
 
 const ISOLATION_LEVELS: readonly IsolationLevel[] = ['read_committed', 'read_uncommitted'];
@@ -63,11 +78,25 @@ Options:
   --isolation-level L read_committed | read_uncommitted (default ${VERIFY_DEFAULTS.isolationLevel}); with
                       read_committed, outputs of aborted or open transactions (exactly-once) are not counted,
                       as a downstream read_committed consumer would not see them
-  --quiet             no progress line on stderr
+  --quiet             no progress or state line on stderr
+
+Keyed state of the inventory sample worker (workers/inventory.ts), with no engine running (after a crash):
+  --state-store NAME  also fold every stock movement {sku, warehouse, delta} of the input per SKU/warehouse
+                      (start value + sum of deltas) and compare the fold with the last stock-level output and
+                      with the level the store holds under the SKU's record key, read from the changelog topic
+                      <group>-NAME-changelog (read_committed, to its end, last record per key, tombstone =
+                      absent). Adds "state" to the JSON line: {"store","changelog","changelogKeys","levels",
+                      "keys","outputMismatches","stateMismatches","skipped","examples"}, and prints
+                      "state: N keys, M SKU/warehouse levels: all match" (or the mismatches) on stderr.
+                      Needs --isolation-level read_committed
+  --group G           the consumer group of the run that kept the store (required with --state-store)
+  --start-value V     the level every SKU/warehouse starts at, an integer (default ${VERIFY_DEFAULTS.startValue}, as the
+                      worker's INVENTORY_START); write a negative one as --start-value=-5
 
 librdkafka properties (TLS, SASL: docs/security.md) come from TURBINE_KAFKA_<KEY> variables.
 
-Exit status (from the turbine command): 1 when lost > 0 or orderViolations > 0.
+Exit status (from the turbine command): 1 when lost > 0 or orderViolations > 0, or with --state-store
+when any output or state level differs from the fold; 2 for bad flags or a missing topic.
 `;
 
 const FLAGS: FlagSpec = {
@@ -78,6 +107,9 @@ const FLAGS: FlagSpec = {
   'timeout-ms': { type: 'string' },
   quiet: { type: 'boolean' },
   'isolation-level': { type: 'string' },
+  'state-store': { type: 'string' },
+  group: { type: 'string' },
+  'start-value': { type: 'string' },
 };
 
 /** Parses `turbine verify` flags (without the sub-command name). `--help` is the caller's. */
@@ -92,10 +124,59 @@ export function parseVerifyArgs(argv: string[]): VerifyOptions {
     quiet: values.quiet === true,
     isolationLevel: enumFlag(values, 'isolation-level', ISOLATION_LEVELS, VERIFY_DEFAULTS.isolationLevel),
   };
+  const state = stateOptions(values, options.isolationLevel);
+  if (state) options.state = Object.freeze(state);
   if (options.input === options.output) {
     throw new TurbineError('CONFIG_INVALID', '--input and --output must be different topics', {
       details: { flag: 'output' },
     });
   }
   return Object.freeze(options);
+}
+
+/** The --state-store flags; undefined without --state-store, whose companions are then refused. */
+function stateOptions(values: FlagValues, isolationLevel: IsolationLevel | undefined): VerifyStateOptions | undefined {
+  if (values['state-store'] === undefined) {
+    for (const flag of ['group', 'start-value']) {
+      if (values[flag] !== undefined) {
+        throw new TurbineError('CONFIG_INVALID', `--${flag} is only used with --state-store`, { details: { flag } });
+      }
+    }
+    return undefined;
+  }
+  const store = requiredString(values, 'state-store');
+  // The same names `turbine run --state-store` accepts.
+  const name = OPTIONS.stateStore.schema.safeParse(store);
+  if (!name.success) {
+    throw new TurbineError(
+      'CONFIG_INVALID',
+      `--state-store must be 1-100 letters, digits, dots, underscores or dashes (got ${JSON.stringify(store)})`,
+      { details: { flag: 'state-store', value: store } },
+    );
+  }
+  if (typeof values.group !== 'string' || values.group.trim() === '') {
+    throw new TurbineError(
+      'CONFIG_INVALID',
+      '--group is required with --state-store: the changelog topic is <group>-<store>-changelog',
+      { details: { flag: 'group' } },
+    );
+  }
+  if (isolationLevel === 'read_uncommitted') {
+    // Changelog and outputs count only as far as their transactions committed; an aborted
+    // output's level would show as a mismatch that no read_committed reader ever sees.
+    throw new TurbineError(
+      'CONFIG_INVALID',
+      '--state-store compares committed state with committed outputs: it needs --isolation-level read_committed',
+      { details: { flag: 'isolation-level', value: isolationLevel } },
+    );
+  }
+  return {
+    store,
+    group: values.group.trim(),
+    startValue: numberFlag(values, 'start-value', VERIFY_DEFAULTS.startValue, {
+      min: -1_000_000_000,
+      max: 1_000_000_000,
+      integer: true,
+    }),
+  };
 }
