@@ -16,6 +16,8 @@ export const ERROR_CODES = {
   ENCODE_ERROR: 'An output record could not be encoded with the configured format.',
   STATE_KEY_NOT_IN_BATCH:
     "A worker read or wrote keyed state for a key that is not one of its batch's record keys (a batch sees only its own keys' state).",
+  STATE_VALUE_INVALID:
+    "A worker set a keyed-state value that does not match the store's Avro schema (stateSchema); the message names the fields.",
   STATE_RESTORE_FAILED:
     "A partition's keyed state could not be restored from its changelog topic; retried with backoff.",
   KAFKA_CONNECT_FAILED: 'The client could not connect to the brokers within the connect timeout.',

@@ -10,6 +10,14 @@ export class StateKeyError extends Error {
   readonly code = 'STATE_KEY_NOT_IN_BATCH' as const;
 }
 
+/** Thrown for a value the store's schema refuses; the runtime reports its code as data. */
+export class StateValueError extends Error {
+  readonly code = 'STATE_VALUE_INVALID' as const;
+}
+
+/** Says why a value does not fit the store's schema, or undefined when it does. */
+export type StateValueCheck = (value: unknown) => string | undefined;
+
 export function stateKeyOf(key: StateKey): string {
   if (typeof key === 'string') return Buffer.from(key, 'utf8').toString('latin1');
   return Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('latin1');
@@ -21,7 +29,10 @@ export class BatchState implements KeyedState {
   private readonly parsed = new Map<string, unknown>();
   private readonly changed = new Set<string>();
 
-  constructor(entries: StateEntries) {
+  constructor(
+    entries: StateEntries,
+    private readonly check?: StateValueCheck,
+  ) {
     for (const [key, value] of entries) this.values.set(key, value);
   }
 
@@ -48,9 +59,16 @@ export class BatchState implements KeyedState {
     const id = this.keyOf(key);
     if (value === undefined) throw new TypeError('state values must be JSON values (use delete() to remove a key)');
     const text = JSON.stringify(value);
+    // A later get() returns a copy, as the next batch would see it; the copy is what is checked
+    // and stored, so a value JSON cannot carry (NaN, a Buffer) is refused here, not in the changelog.
+    const copy: unknown = JSON.parse(text);
+    const problem = this.check?.(copy);
+    if (problem !== undefined) {
+      const shown = typeof key === 'string' ? key : Buffer.from(id, 'latin1').toString('utf8');
+      throw new StateValueError(`state value of key "${shown.slice(0, 200)}" ${problem}`);
+    }
     this.values.set(id, text);
-    // A later get() returns a copy, as the next batch would see it.
-    this.parsed.set(id, JSON.parse(text));
+    this.parsed.set(id, copy);
     this.changed.add(id);
   }
 

@@ -9,10 +9,11 @@ import { threadId, workerData } from 'node:worker_threads';
 import { move, transferableSymbol, valueSymbol } from 'piscina';
 import { type EncodedOutput, packOutput, unpackInput } from '../src/dispatch/codec.js';
 import type { ProbeInput, TaskInput, TaskOutput, TaskPart, TaskResult, WorkerSetup } from '../src/dispatch/task.js';
-import type { FailureData } from '../src/errors.js';
-import { createSerde } from '../src/serde/serde.js';
+import type { ErrorCode, FailureData } from '../src/errors.js';
+import { createSerde, loadAvroType } from '../src/serde/serde.js';
+import { stateValueProblems } from '../src/state/state-codec.js';
 import type { InputRecord, OutputRecord, WorkerFunction, WorkerOutput } from '../src/types.js';
-import { BatchState } from './batch-state.js';
+import { BatchState, type StateValueCheck } from './batch-state.js';
 import { loadWorkerFunction } from './load-worker.js';
 
 const setup = workerData as WorkerSetup;
@@ -28,6 +29,10 @@ const outputSerde = createSerde({
   wireFormat: setup.avroWireFormat,
   schemaId: setup.outputSchemaId,
 });
+const stateType = setup.stateSchema ? loadAvroType(setup.stateSchema) : undefined;
+const checkState: StateValueCheck | undefined = stateType && ((value) => stateValueProblems(stateType, value));
+/** Error codes a worker function's throw keeps (keyed-state misuse); any other throw is WORKER_FAILED. */
+const STATE_CODES = new Set(['STATE_KEY_NOT_IN_BATCH', 'STATE_VALUE_INVALID']);
 
 let userFunction: WorkerFunction | undefined;
 let loadError: string | undefined;
@@ -125,14 +130,14 @@ async function runPart(task: TaskPart): Promise<TaskResult> {
   }
 
   let outputs: WorkerOutput[] = [];
-  const state = task.state ? new BatchState(task.state) : undefined;
+  const state = task.state ? new BatchState(task.state, checkState) : undefined;
   const userStarted = performance.now();
   if (batch.length > 0) {
     try {
       outputs = await userFunction(batch, state ? { state } : {});
     } catch (error) {
-      const code =
-        (error as { code?: unknown }).code === 'STATE_KEY_NOT_IN_BATCH' ? 'STATE_KEY_NOT_IN_BATCH' : 'WORKER_FAILED';
+      const thrown = (error as { code?: unknown }).code;
+      const code = typeof thrown === 'string' && STATE_CODES.has(thrown) ? (thrown as ErrorCode) : 'WORKER_FAILED';
       return failed({ code, message: message(error), recordIndex: -1 }, started, performance.now() - userStarted);
     }
   }

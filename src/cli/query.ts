@@ -9,15 +9,17 @@ import { TurbineError } from '../errors.js';
 import { changelogTopicOf } from '../state/keyed-state.js';
 import { keyPartition } from '../state/murmur2.js';
 import { readChangelog } from '../state/restore.js';
+import { stateCodec } from '../state/state-codec.js';
 import { numberFlag, parseFlags, requiredString } from './args.js';
 
-export const QUERY_HELP = `Usage: turbine query --brokers B --group G --store S --key K [--timeout-ms 60000]
+export const QUERY_HELP = `Usage: turbine query --brokers B --group G --store S --key K [--state-schema FILE] [--timeout-ms 60000]
 
 Prints the committed state of key K in store S of consumer group G as one JSON line:
   {"key":K,"found":true,"value":...,"partition":P,"sourceOffset":O}
 or {"key":K,"found":false,"partition":P}. Reads the changelog topic <G>-<S>-changelog, partition
 of K by Kafka's default partitioner (murmur2), read_committed, to its end; no instance needs to
-run. The key is the record key as UTF-8 text. Exit 0 either way, 2 for bad flags, 1 on errors.`;
+run. The key is the record key as UTF-8 text. A store with Avro values (the engine's
+--state-schema) needs the same schema file here. Exit 0 either way, 2 for bad flags, 1 on errors.`;
 
 export interface QueryAnswer {
   key: string;
@@ -33,12 +35,14 @@ export async function runQuery(argv: string[]): Promise<QueryAnswer> {
     group: { type: 'string' },
     store: { type: 'string' },
     key: { type: 'string' },
+    'state-schema': { type: 'string' },
     'timeout-ms': { type: 'string' },
   });
   const brokers = requiredString(values, 'brokers');
   const group = requiredString(values, 'group');
   const store = requiredString(values, 'store');
   const key = requiredString(values, 'key');
+  const codec = stateCodec(typeof values['state-schema'] === 'string' ? values['state-schema'] : '');
   const timeoutMs = numberFlag(values, 'timeout-ms', 60_000, { min: 1000, max: 3_600_000, integer: true });
   const topic = changelogTopicOf(group, store);
   const counts = await topicPartitions(brokers, [topic], {}, Math.min(timeoutMs, 15_000));
@@ -52,7 +56,7 @@ export async function runQuery(argv: string[]): Promise<QueryAnswer> {
   const bytes = Buffer.from(key, 'utf8');
   const partition = keyPartition(bytes, partitions);
   const { values: restored } = await readChangelog(
-    { brokers, clientId: 'turbine-query', kafka: {}, changelogTopic: topic },
+    { brokers, clientId: 'turbine-query', kafka: {}, changelogTopic: topic, decode: codec.decode },
     [partition],
     Date.now() + timeoutMs,
   );

@@ -4,6 +4,7 @@
  */
 import { OPTIONS } from '../config/options.js';
 import { TurbineError } from '../errors.js';
+import { loadStateType } from '../state/state-codec.js';
 import { enumFlag, type FlagSpec, type FlagValues, numberFlag, parseFlags, requiredString } from './args.js';
 import type { VerifyOrdering } from './verify-analysis.js';
 
@@ -37,6 +38,8 @@ export interface VerifyStateOptions {
   group: string;
   /** The level every SKU/warehouse starts at, as the worker's INVENTORY_START. Default 100. */
   startValue: number;
+  /** The store's Avro schema file (`turbine run --state-schema`); empty for JSON values. */
+  stateSchema: string;
 }
 
 export type IsolationLevel = 'read_committed' | 'read_uncommitted';
@@ -92,6 +95,7 @@ Keyed state of the inventory sample worker (workers/inventory.ts), with no engin
   --group G           the consumer group of the run that kept the store (required with --state-store)
   --start-value V     the level every SKU/warehouse starts at, an integer (default ${VERIFY_DEFAULTS.startValue}, as the
                       worker's INVENTORY_START); write a negative one as --start-value=-5
+  --state-schema FILE the store's Avro schema, when the run used --state-schema (values are JSON otherwise)
 
 librdkafka properties (TLS, SASL: docs/security.md) come from TURBINE_KAFKA_<KEY> variables.
 
@@ -108,6 +112,7 @@ const FLAGS: FlagSpec = {
   quiet: { type: 'boolean' },
   'isolation-level': { type: 'string' },
   'state-store': { type: 'string' },
+  'state-schema': { type: 'string' },
   group: { type: 'string' },
   'start-value': { type: 'string' },
 };
@@ -137,7 +142,7 @@ export function parseVerifyArgs(argv: string[]): VerifyOptions {
 /** The --state-store flags; undefined without --state-store, whose companions are then refused. */
 function stateOptions(values: FlagValues, isolationLevel: IsolationLevel | undefined): VerifyStateOptions | undefined {
   if (values['state-store'] === undefined) {
-    for (const flag of ['group', 'start-value']) {
+    for (const flag of ['group', 'start-value', 'state-schema']) {
       if (values[flag] !== undefined) {
         throw new TurbineError('CONFIG_INVALID', `--${flag} is only used with --state-store`, { details: { flag } });
       }
@@ -178,5 +183,13 @@ function stateOptions(values: FlagValues, isolationLevel: IsolationLevel | undef
       max: 1_000_000_000,
       integer: true,
     }),
+    stateSchema: stateSchemaFlag(values['state-schema']),
   };
+}
+
+/** A readable Avro schema JSON can carry, checked before any topic is read. */
+function stateSchemaFlag(value: unknown): string {
+  if (typeof value !== 'string' || value.trim() === '') return '';
+  loadStateType(value.trim());
+  return value.trim();
 }

@@ -6,6 +6,7 @@
  * each partition would start from.
  */
 import { readChangelog } from '../state/restore.js';
+import { stateCodec } from '../state/state-codec.js';
 import type { StoredValue } from '../state/state-store.js';
 import { checkInventory } from './inventory-check.js';
 import { type InventoryCheck, storedLevelsLookup } from './inventory-fold.js';
@@ -33,8 +34,9 @@ const CHANGELOG_READ_TIMEOUT_MS = 120_000;
 const CLIENT_ID = 'turbine-verify';
 
 export async function verifyState(s: VerifyStateSource, o: VerifyStateOptions): Promise<VerifyStateReport> {
+  const { decode } = stateCodec(o.stateSchema);
   const restored = await readChangelog(
-    { brokers: s.brokers, clientId: CLIENT_ID, kafka: s.kafka, changelogTopic: s.changelog },
+    { brokers: s.brokers, clientId: CLIENT_ID, kafka: s.kafka, changelogTopic: s.changelog, decode },
     s.changelogPartitions,
     Date.now() + CHANGELOG_READ_TIMEOUT_MS,
   );

@@ -40,6 +40,12 @@ const schema = z.strictObject(shape).superRefine((c, ctx) => {
       message:
         'needs guarantee exactly-once (state changes, outputs and input offsets must commit in one transaction, or a crash applies changes twice)',
     });
+  if (c.stateSchema !== '' && c.stateStore === '')
+    ctx.addIssue({
+      code: 'custom',
+      path: ['stateSchema'],
+      message: 'is only used with a state store (set stateStore, or leave stateSchema empty)',
+    });
   if (c.advertisedUrl !== '' && c.stateStore === '')
     ctx.addIssue({
       code: 'custom',

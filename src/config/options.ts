@@ -130,6 +130,10 @@ export const OPTIONS = {
       .default(''),
     doc: "Keyed state: the store's name (empty = stateless). Workers get ctx.state for their records' keys; every change goes to the compacted changelog topic <group>-<stateStore>-changelog in the same transaction as the outputs (needs guarantee exactly-once), and is restored from it when a partition is assigned.",
   },
+  stateSchema: {
+    schema: z.string().trim().default(''),
+    doc: "Keyed state: an Avro schema file (.avsc) for the store's values. Workers' values are checked against it when set (STATE_VALUE_INVALID otherwise), and the changelog holds them as Avro binary. Empty (default): JSON values, JSON in the changelog.",
+  },
   advertisedUrl: {
     schema: z
       .string()

@@ -13,6 +13,8 @@ export interface WorkerSetup {
   outputSchema?: string | undefined;
   avroWireFormat: 'confluent' | 'plain';
   outputSchemaId: number;
+  /** Keyed state: the values' Avro schema file, checked when a worker sets a value. */
+  stateSchema?: string | undefined;
 }
 
 /** One batch inside a task. */

@@ -28,6 +28,7 @@ export function createWorkerPool(
       outputSchema: c.outputSchema,
       avroWireFormat: c.avroWireFormat,
       outputSchemaId: c.outputSchemaId,
+      ...(c.stateSchema ? { stateSchema: c.stateSchema } : {}),
     },
     env: o.env,
     onTask: o.onTask,

@@ -75,7 +75,7 @@ export function buildPipeline(p: PipelineParts): { intake: Intake; dispatcher: D
       workerName: p.workerName,
       partitionCounts: p.partitionCounts,
     },
-    changelogTopic: p.state?.changelogTopic,
+    changelog: p.state && { topic: p.state.changelogTopic, encode: p.state.codec.encode },
     registry: p.registry,
     completion: p.completion,
     send: p.send,

@@ -16,7 +16,7 @@ import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { PartitionRegistry } from '../ownership/partition-registry.js';
 import { type ConsumedRecord, partitionId } from '../types.js';
-import { buildMessages, changelogMessages, type OutputTopics } from './output-messages.js';
+import { buildMessages, type ChangelogTarget, changelogMessages, type OutputTopics } from './output-messages.js';
 import type { DeliveryGroup, OutboundMessage } from './sink.js';
 
 /** A batch's keyed-state changes (null deletes) and the input offset that made each. */
@@ -29,7 +29,7 @@ export interface DeliveryOptions {
   config: Pick<TurbineConfig, 'onFailure'>;
   topics: OutputTopics;
   /** Keyed state: the changelog topic that state changes are produced to. */
-  changelogTopic: string | undefined;
+  changelog: ChangelogTarget | undefined;
   registry: PartitionRegistry;
   completion: Completion;
   /** Hands messages to the producer (or to the open transaction). */
@@ -100,8 +100,8 @@ export class Delivery {
       onDropped: () => completion.finish(batch, false, records),
     };
     const messages = buildMessages(this.o.topics, batch, records, outputsOf, deadLetters, group);
-    if (state && this.o.changelogTopic && state.changes.length > 0) {
-      messages.push(...changelogMessages(this.o.changelogTopic, batch, state.changes, state.offsets, group));
+    if (state && this.o.changelog && state.changes.length > 0) {
+      messages.push(...changelogMessages(this.o.changelog, batch, state.changes, state.offsets, group));
       this.o.metrics.stateChangelogRecords.inc(state.changes.length);
     }
     for (const dl of deadLetters) this.onDeadLettered(batch, records[dl.index]!, dl);

@@ -115,13 +115,19 @@ export function buildMessages(
   return messages;
 }
 
+/** Where a store's changes go, and how a value (JSON text) is written there (JSON or Avro). */
+export interface ChangelogTarget {
+  topic: string;
+  encode(json: string): Buffer;
+}
+
 /**
  * Keyed state: one changelog record per changed key, on the input's partition number (the
- * changelog has the input's partition count), keyed by the record key, with the JSON value or
+ * changelog has the input's partition count), keyed by the record key, with the encoded value or
  * a tombstone (null) for a deleted key, and the input offset that made it as a lineage header.
  */
 export function changelogMessages(
-  changelogTopic: string,
+  changelog: ChangelogTarget,
   source: { topic: string; partition: number },
   changes: ReadonlyArray<readonly [string, string | null]>,
   offsets: ReadonlyMap<string, number>,
@@ -130,10 +136,10 @@ export function changelogMessages(
   const partitionText = String(source.partition);
   return changes.map(
     ([key, json]): OutboundMessage => ({
-      topic: changelogTopic,
+      topic: changelog.topic,
       partition: source.partition,
       key: Buffer.from(key, 'latin1'),
-      value: json === null ? null : Buffer.from(json, 'utf8'),
+      value: json === null ? null : changelog.encode(json),
       headers: [
         { [LINEAGE_HEADERS.topic]: source.topic } as Kafka.MessageHeader,
         { [LINEAGE_HEADERS.partition]: partitionText } as Kafka.MessageHeader,

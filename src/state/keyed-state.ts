@@ -12,6 +12,7 @@ import { partitionId } from '../types.js';
 import { InstancesTopic } from './instances-topic.js';
 import { keyPartition } from './murmur2.js';
 import { Restorer } from './restorer.js';
+import { stateCodec } from './state-codec.js';
 import { StateStore } from './state-store.js';
 
 export interface StateAnswer {
@@ -42,11 +43,12 @@ export function createKeyedState(
   events: Pick<EventEmitter, 'on'>,
 ): KeyedState | undefined {
   if (c.stateStore === '') return undefined;
-  const store = new StateStore(c.stateStore, changelogTopicOf(c.group, c.stateStore));
-  const source = { brokers: c.brokers, clientId: c.clientId, kafka: c.kafka, changelogTopic: store.changelogTopic };
+  const store = new StateStore(c.stateStore, changelogTopicOf(c.group, c.stateStore), stateCodec(c.stateSchema));
+  const { brokers, clientId, kafka } = c;
+  const source = { brokers, clientId, kafka, changelogTopic: store.changelogTopic, decode: store.codec.decode };
   const restorer = new Restorer({ source, store, registry, metrics, logger, active });
   if (c.advertisedUrl === '') return { store, restorer };
-  const { brokers, group, clientId, kafka, input } = c;
+  const { group, input } = c;
   const url = c.advertisedUrl;
   const instances = new InstancesTopic({ brokers, group, clientId, kafka, url, store: c.stateStore, input, logger });
   const announce = () =>

@@ -15,6 +15,8 @@ export interface RestoreSource {
   /** Passed-through librdkafka properties (security settings reach the restore consumer too). */
   kafka: Readonly<Record<string, string>>;
   changelogTopic: string;
+  /** A changelog value as JSON text (the store's codec); UTF-8 JSON when left out. */
+  decode?: (value: Buffer) => string;
 }
 
 export interface Restored {
@@ -29,6 +31,7 @@ export async function readChangelog(
   deadlineMs: number,
 ): Promise<Restored> {
   const values = new Map<number, Map<string, StoredValue>>(partitions.map((p) => [p, new Map()]));
+  const decode = s.decode ?? ((value: Buffer) => value.toString('utf8'));
   let records = 0;
   let unfinished: number[];
   try {
@@ -47,7 +50,7 @@ export async function readChangelog(
         records++;
         const key = (typeof m.key === 'string' ? Buffer.from(m.key) : m.key).toString('latin1');
         if (m.value === null || m.value === undefined) map.delete(key);
-        else map.set(key, { json: m.value.toString('utf8'), sourceOffset: sourceOffsetOf(m) });
+        else map.set(key, { json: decodeAt(decode, m.value, m), sourceOffset: sourceOffsetOf(m) });
       },
     );
   } catch (error) {
@@ -63,6 +66,18 @@ export async function readChangelog(
     );
   }
   return { values, records };
+}
+
+function decodeAt(decode: (value: Buffer) => string, value: Buffer, m: Kafka.Message): string {
+  try {
+    return decode(value);
+  } catch (error) {
+    throw new TurbineError(
+      'STATE_RESTORE_FAILED',
+      `changelog ${m.topic} partition ${m.partition} offset ${m.offset} does not decode: ${errorMessage(error)} (was the store's stateSchema changed?)`,
+      { cause: error },
+    );
+  }
 }
 
 function sourceOffsetOf(m: Kafka.Message): number {

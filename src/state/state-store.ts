@@ -5,6 +5,7 @@
  */
 import type { StateEntries } from '../dispatch/task.js';
 import type { ConsumedRecord, PartitionId } from '../types.js';
+import { JSON_STATE, type StateCodec } from './state-codec.js';
 
 export interface StoredValue {
   json: string;
@@ -23,6 +24,8 @@ export class StateStore {
   constructor(
     readonly name: string,
     readonly changelogTopic: string,
+    /** How values are written to and read from the changelog (JSON or Avro). */
+    readonly codec: StateCodec = JSON_STATE,
   ) {}
 
   /** Keys held, over every owned partition. */

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { parseVerifyArgs } from '../../../src/cli/verify-options.js';
 import { TurbineError } from '../../../src/errors.js';
 
@@ -41,7 +42,12 @@ describe('parseVerifyArgs --state-store', () => {
   });
 
   it('takes the store, the group and the start value (default 100, as the inventory worker)', () => {
-    expect(parseVerifyArgs(stateBase).state).toEqual({ store: 'levels', group: 'g1', startValue: 100 });
+    expect(parseVerifyArgs(stateBase).state).toEqual({
+      store: 'levels',
+      group: 'g1',
+      startValue: 100,
+      stateSchema: '',
+    });
     expect(parseVerifyArgs([...stateBase, '--start-value', '30']).state?.startValue).toBe(30);
     expect(parseVerifyArgs([...stateBase, '--start-value=-5']).state?.startValue).toBe(-5);
   });
@@ -61,7 +67,14 @@ describe('parseVerifyArgs --state-store', () => {
     expect(error.details).toMatchObject({ flag: 'group' });
   });
 
+  it("takes the store's Avro schema, checked before any read", () => {
+    const schema = join(__dirname, '..', '..', '..', 'workers', 'schemas', 'sku-levels.avsc');
+    expect(parseVerifyArgs([...stateBase, '--state-schema', schema]).state?.stateSchema).toBe(schema);
+    expect(configError([...stateBase, '--state-schema', '/no/such.avsc']).message).toMatch(/--state-schema/);
+  });
+
   it('refuses --group and --start-value without --state-store instead of ignoring them', () => {
+    expect(configError([...base, '--state-schema', 'x.avsc']).details).toMatchObject({ flag: 'state-schema' });
     expect(configError([...base, '--group', 'g1']).details).toMatchObject({ flag: 'group' });
     expect(configError([...base, '--start-value', '100']).details).toMatchObject({ flag: 'start-value' });
   });
