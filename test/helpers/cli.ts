@@ -1,7 +1,7 @@
 /**
  * Runs `turbine run` as a child process (the way users deploy it) and reads its /stats.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { BROKERS, ROOT, SPIN_WORKER } from './kafka';
 
@@ -10,6 +10,19 @@ export interface CliEngine {
   port: number;
   log(): string;
   exited: Promise<number | null>;
+}
+
+/** Runs a `turbine` command to its end against the test broker (`--brokers` added after the command). */
+export function runTurbine(
+  command: string,
+  args: readonly string[],
+  timeoutMs = 60_000,
+): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'turbine.js'), command, '--brokers', BROKERS, ...args], {
+    encoding: 'utf8',
+    timeout: timeoutMs,
+  });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
 export function randomPort(): number {

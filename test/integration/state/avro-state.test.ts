@@ -4,9 +4,9 @@
  * folds on, so every level a read_committed reader sees is exact; and `turbine query` with the
  * same schema answers a key's committed value, and `turbine verify --state-store` checks them all.
  */
-import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { loadAvroType } from '../../../src/serde/serde';
+import { runTurbine } from '../../helpers/cli';
 import {
   expectedLevels,
   levelMismatches,
@@ -16,7 +16,7 @@ import {
   START_LEVEL,
   STATEFUL_INVENTORY,
 } from '../../helpers/inventory';
-import { BROKERS, freshTopics, makeEngine, ROOT, randomName, readTopic, waitProcessed } from '../../helpers/kafka';
+import { freshTopics, makeEngine, ROOT, randomName, readTopic, waitProcessed } from '../../helpers/kafka';
 
 jest.setTimeout(180_000);
 
@@ -58,24 +58,9 @@ test('Avro state values: changelog in Avro, restored after a restart, levels exa
 
   // turbine query decodes with the same schema.
   const sku = list[list.length - 1]!.sku;
-  const line = execFileSync(
-    'node',
-    [
-      join(ROOT, 'bin', 'turbine.js'),
-      'query',
-      '--brokers',
-      BROKERS,
-      '--group',
-      group,
-      '--store',
-      'levels',
-      '--key',
-      sku,
-      '--state-schema',
-      SCHEMA,
-    ],
-    { encoding: 'utf8' },
-  );
+  const queried = runTurbine('query', ['--group', group, '--store', 'levels', '--key', sku, '--state-schema', SCHEMA]);
+  expect(queried.status).toBe(0);
+  const line = queried.stdout;
   const answer = JSON.parse(line) as { found: boolean; value: Record<string, number> };
   expect(answer.found).toBe(true);
   for (const wh of ['WH-1', 'WH-2']) {
@@ -85,14 +70,12 @@ test('Avro state values: changelog in Avro, restored after a restart, levels exa
   expect(Object.values(answer.value).some((level) => level !== START_LEVEL)).toBe(true);
 
   // turbine verify --state-store reads the Avro changelog with the same schema: all levels match.
-  const report = execFileSync(
-    'node',
-    [
-      ...[join(ROOT, 'bin', 'turbine.js'), 'verify', '--brokers', BROKERS, '--input', input, '--output', output],
-      ...['--state-store', 'levels', '--group', group, '--state-schema', SCHEMA, '--quiet'],
-    ],
-    { encoding: 'utf8' },
-  );
+  const verified = runTurbine('verify', [
+    ...['--input', input, '--output', output, '--state-store', 'levels', '--group', group],
+    ...['--state-schema', SCHEMA, '--quiet'],
+  ]);
+  expect(verified.status).toBe(0);
+  const report = verified.stdout;
   const state = (JSON.parse(report) as { state: { outputMismatches: number; stateMismatches: number; keys: number } })
     .state;
   expect(state).toMatchObject({ outputMismatches: 0, stateMismatches: 0, keys: 30 });

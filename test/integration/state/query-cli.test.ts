@@ -1,32 +1,11 @@
-/**
- * `turbine query` answers a key's committed state from the store's changelog with no instance
- * running: after a stateful run has stopped, each SKU's levels equal the fold of its movements,
- * and an unknown key is reported as not found.
- */
-import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
+import { runTurbine } from '../../helpers/cli';
 import { expectedLevels, movements, produceMovements, STATEFUL_INVENTORY } from '../../helpers/inventory';
-import { BROKERS, freshTopics, makeEngine, ROOT, randomName, waitProcessed } from '../../helpers/kafka';
+import { freshTopics, makeEngine, randomName, waitProcessed } from '../../helpers/kafka';
 
 jest.setTimeout(120_000);
 
 function query(group: string, key: string) {
-  const r = spawnSync(
-    process.execPath,
-    [
-      join(ROOT, 'bin', 'turbine.js'),
-      'query',
-      '--brokers',
-      BROKERS,
-      '--group',
-      group,
-      '--store',
-      'levels',
-      '--key',
-      key,
-    ],
-    { encoding: 'utf8', timeout: 60_000 },
-  );
+  const r = runTurbine('query', ['--group', group, '--store', 'levels', '--key', key]);
   expect(r.status).toBe(0);
   return JSON.parse(r.stdout.trim()) as { found: boolean; value?: Record<string, number>; partition: number };
 }

@@ -1,51 +1,21 @@
-/**
- * `turbine verify --state-store` checks keyed state with no engine running: after a stateful
- * inventory run has stopped, every SKU/warehouse's fold (start value + its movements) equals its
- * last output level and the level the store's changelog holds, and the command exits 0 saying
- * "all match". A changelog record that disagrees with the fold is a state mismatch (exit 1 with
- * nothing lost), and a movement the engine never processed makes both sides disagree.
- */
-import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
 import Kafka from 'node-rdkafka';
 import type { VerifyStateReport } from '../../../src/cli/verify-state';
+import { runTurbine } from '../../helpers/cli';
 import { expectedLevels, movements, produceMovements, STATEFUL_INVENTORY } from '../../helpers/inventory';
-import {
-  BROKERS,
-  dropTopics,
-  freshTopics,
-  makeEngine,
-  ROOT,
-  randomName,
-  waitFor,
-  waitProcessed,
-} from '../../helpers/kafka';
+import { BROKERS, dropTopics, freshTopics, makeEngine, randomName, waitFor, waitProcessed } from '../../helpers/kafka';
 
 jest.setTimeout(240_000);
 
 function verify(input: string, output: string, group: string, startValue = 100) {
-  const r = spawnSync(
-    process.execPath,
+  const r = runTurbine(
+    'verify',
     [
-      join(ROOT, 'bin', 'turbine.js'),
-      'verify',
-      '--brokers',
-      BROKERS,
-      '--input',
-      input,
-      '--output',
-      output,
-      '--state-store',
-      'levels',
-      '--group',
-      group,
-      '--start-value',
-      String(startValue),
+      ...['--input', input, '--output', output, '--state-store', 'levels', '--group', group],
+      ...['--start-value', String(startValue)],
       // A movement with no output (the last step) is waited for this long, not 30 s.
-      '--timeout-ms',
-      '3000',
+      ...['--timeout-ms', '3000'],
     ],
-    { encoding: 'utf8', timeout: 120_000 },
+    120_000,
   );
   const report = JSON.parse(r.stdout.trim()) as { lost: number; duplicates: number; state: VerifyStateReport };
   return { status: r.status, stderr: r.stderr, report };
