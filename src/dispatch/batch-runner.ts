@@ -128,12 +128,22 @@ async function attempt(
         timeouts: 0,
         threadIds: [],
       };
+  let packable = from === undefined && records === batch.records;
   for (let n = out.attempts + 1; n <= limit; n++) {
     if (n > 1) await sleep(backoffMs(policy, n - 1));
     out.attempts = n;
-    const result = await run(batch, records, n === 1 && from === undefined && records === batch.records);
+    const result = await run(batch, records, packable && n === 1);
     out.workerMs += result.totalMs;
     out.threadIds.push(result.threadId);
+    if (result.shared) {
+      // A packed task's thread hung or crashed: any batch in it may be the cause. Run this one
+      // again alone, at once, before counting an attempt against its records.
+      packable = false;
+      if (result.failure?.code === 'WORKER_CRASHED') out.crashes++;
+      if (result.failure?.code === 'WORKER_TIMEOUT') out.timeouts++;
+      n--;
+      continue;
+    }
     if (result.ok) {
       out.result = result;
       out.failure = null;

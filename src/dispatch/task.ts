@@ -62,6 +62,11 @@ export interface TaskResult {
   recordFailures: FailureData[];
   /** Set when ok is false: the batch failed as a whole (the user function threw). */
   failure: FailureData | null;
+  /**
+   * The whole task failed (its thread timed out or crashed) while it carried other batches too:
+   * the failure may be theirs, so it is no attempt of this batch's.
+   */
+  shared?: boolean;
   /** With a state store, when ok: the keys the batch set (JSON text) or deleted (null), final values. */
   stateChanges?: StateEntries;
   /** Time inside the user function, ms. */

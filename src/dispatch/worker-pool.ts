@@ -8,8 +8,9 @@
  * maxPackBytes. Under backlog, many small batches (key lanes, a trickle over many partitions,
  * batches cut by linger) would otherwise each pay a task's fixed cost: a message each way, a
  * thread wake-up, a promise. Nothing is packed while a thread is free, so low load keeps its
- * latency. Only first attempts are packed: a retry runs alone, so a record that hangs or crashes
- * its thread cannot use up the attempts of records that were packed with it.
+ * latency. Only first attempts are packed, and a packed task that times out or crashes marks its
+ * results `shared`: each batch then runs again alone before any attempt counts, so a record that
+ * hangs or crashes its thread cannot use up the attempts of the batches packed with it.
  */
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -223,6 +224,7 @@ export class WorkerPool {
         // Each part is charged its share, so worker-time figures add up to the task's.
         totalMs: (performance.now() - started) / parts.length,
         threadId: -1,
+        ...(parts.length > 1 ? { shared: true } : {}),
       };
       return parts.map(() => failure);
     } finally {

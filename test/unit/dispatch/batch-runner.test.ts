@@ -258,3 +258,47 @@ describe('runBatch with parkFailures (key mode)', () => {
     expect(outcome.deadLetters.map((d) => d.index)).toEqual([0, 1]);
   });
 });
+
+describe('runBatch after a packed task failed as a whole', () => {
+  /** A task of several batches whose thread hung (or crashed): every batch in it gets this. */
+  const shared = (code: ErrorCode = 'WORKER_TIMEOUT'): TaskResult => ({
+    ...failed(code, 'thread replaced'),
+    shared: true,
+  });
+  const once: RetryPolicy = { ...policy, maxAttempts: 1 };
+
+  for (const parkFailures of [false, true]) {
+    const mode = parkFailures ? 'key mode' : 'partition mode';
+
+    it(`${mode}: an innocent single-record batch runs again alone and succeeds, no attempt used`, async () => {
+      const results = [shared(), ok(batchOf(1).records)];
+      const run = jest.fn<ReturnType<RunTask>, Parameters<RunTask>>(async () => results.shift()!);
+      const outcome = await runBatch(run, batchOf(1), once, { parkFailures });
+      expect(run.mock.calls.map((call) => call[2])).toEqual([true, false]);
+      expect(values(outcome.outputs)).toEqual([['out-100']]);
+      expect(outcome.deadLetters).toEqual([]);
+      expect(outcome.parked).toEqual([]);
+      expect(outcome).toMatchObject({ attempts: 1, timeouts: 1 });
+    });
+
+    it(`${mode}: an innocent batch of several records is not split by a shared crash`, async () => {
+      const results = [shared('WORKER_CRASHED')];
+      const run = jest.fn<ReturnType<RunTask>, Parameters<RunTask>>(
+        async (_b, records) => results.shift() ?? ok(records),
+      );
+      const outcome = await runBatch(run, batchOf(3), once, { parkFailures });
+      expect(run.mock.calls.map((call) => call[1].length)).toEqual([3, 3]);
+      expect(values(outcome.outputs)).toEqual([['out-100'], ['out-101'], ['out-102']]);
+      expect(outcome).toMatchObject({ deadLetters: [], attempts: 1, crashes: 1 });
+    });
+
+    it(`${mode}: the batch that really hangs fails again alone and only it is dead-lettered`, async () => {
+      const results = [shared(), failed('WORKER_TIMEOUT', 'ran too long')];
+      const run = jest.fn<ReturnType<RunTask>, Parameters<RunTask>>(async () => results.shift()!);
+      const outcome = await runBatch(run, batchOf(1), once, { parkFailures });
+      expect(run).toHaveBeenCalledTimes(2);
+      expect(outcome.deadLetters).toEqual([expect.objectContaining({ index: 0, code: 'WORKER_TIMEOUT', attempts: 1 })]);
+      expect(outcome.timeouts).toBe(2);
+    });
+  }
+});
