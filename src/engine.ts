@@ -366,7 +366,7 @@ export class Engine extends EventEmitter implements EngineView {
         },
         drain: (ms) => this.drain(() => this.registry.ids(), ms),
         inFlightRecords: () => this.flow.inFlightRecords,
-        commitSync: () => this.committer.commitSync(),
+        commitFinal: (deadline) => this.committer.commitFinal(undefined, deadline),
         logger: this.logger,
       },
       timeoutMs,

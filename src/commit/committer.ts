@@ -5,6 +5,7 @@
  * report back here with markCommitted().
  */
 import { errorMessage } from '../errors.js';
+import { ERR_ILLEGAL_GENERATION, ERR_REBALANCE_IN_PROGRESS, errorCode } from '../kafka/error-codes.js';
 import type { Emit } from '../observability/engine-events.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
@@ -14,6 +15,12 @@ import { type PartitionId, partitionId } from '../types.js';
 
 /** A commit answered later than this is logged. */
 const SLOW_COMMIT_MS = 1_000;
+/** First and longest wait between tries of a final commit the group refused during a rebalance. */
+const FINAL_RETRY_FIRST_MS = 50;
+const FINAL_RETRY_MAX_MS = 1_000;
+const REFUSED_DURING_REBALANCE = new Set([ERR_ILLEGAL_GENERATION, ERR_REBALANCE_IN_PROGRESS]);
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export type CommitPosition = TopicPartition & { offset: number };
 
@@ -28,17 +35,61 @@ export interface CommitterOptions {
 export class Committer {
   constructor(private readonly o: CommitterOptions) {}
 
-  /** Commit points that moved since their last commit (or whose commit failed), of `ids` or every owned partition. */
-  pending(ids?: readonly PartitionId[]): CommitPosition[] {
+  /**
+   * Commit points that moved since their last commit (or whose commit failed), of `ids` or every
+   * owned partition; with `all`, every known commit point, whatever was committed before.
+   */
+  pending(ids?: readonly PartitionId[], all = false): CommitPosition[] {
     const { registry } = this.o;
     const out: CommitPosition[] = [];
     const states = ids ? ids.map((id) => registry.get(id)) : [...registry.states()];
     for (const s of states) {
       if (!s) continue;
-      const offset = s.pendingCommit();
+      const offset = all ? s.commitPoint() : s.pendingCommit();
       if (offset !== null) out.push({ topic: s.topic, partition: s.partition, offset });
     }
     return out;
+  }
+
+  /**
+   * The last commit of partitions about to be handed over (revoke) or left (shutdown), by
+   * `deadline` (epoch ms). Every commit point is sent, not only those that moved: an interval
+   * commit marked done may still be refused. A refusal because the group is rebalancing
+   * (another member joining or leaving) is retried with backoff until the deadline, since the
+   * next owner would otherwise re-read everything since the last accepted commit. Resolves
+   * whether the commit was accepted.
+   */
+  async commitFinal(ids: readonly PartitionId[] | undefined, deadline: number): Promise<boolean> {
+    const source = this.o.source();
+    const offsets = this.pending(ids, true);
+    if (offsets.length === 0 || !source) return true;
+    let waitMs = FINAL_RETRY_FIRST_MS;
+    for (let tries = 1; ; tries++) {
+      const started = Date.now();
+      try {
+        source.commitSync(offsets);
+        this.markCommitted(offsets);
+        this.recordLatency(Date.now() - started, offsets.length);
+        if (tries > 1) this.o.logger.info({ tries, offsets }, 'offset commit accepted after the rebalance');
+        return true;
+      } catch (error) {
+        this.o.metrics.commitFailures.inc();
+        const code = errorCode(error);
+        if (code === undefined || !REFUSED_DURING_REBALANCE.has(code) || Date.now() + waitMs > deadline) {
+          // ERR__STATE: the partitions are no longer ours (lost assignment); the owner re-reads them.
+          this.o.logger.warn({ err: errorMessage(error), offsets, tries }, 'synchronous offset commit failed');
+          return false;
+        }
+        if (tries === 1) {
+          this.o.logger.info(
+            { err: errorMessage(error), offsets },
+            'offset commit refused while the group rebalances; retrying until it is accepted',
+          );
+        }
+        await sleep(waitMs);
+        waitMs = Math.min(waitMs * 2, FINAL_RETRY_MAX_MS);
+      }
+    }
   }
 
   /** The interval commit: asynchronous, answered through onCommitted(). */

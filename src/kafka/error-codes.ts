@@ -32,6 +32,14 @@ export const ERR__AUTHENTICATION = codes.ERR__AUTHENTICATION;
 export const ERR_SASL_AUTHENTICATION_FAILED = codes.ERR_SASL_AUTHENTICATION_FAILED;
 /** TLS failure on a connected client. */
 export const ERR__SSL = codes.ERR__SSL;
+/**
+ * A commit the group coordinator refused because the group's generation is moving (a rebalance
+ * started or completed its join while the commit was sent). Retriable: once the client knows
+ * the new generation, the commit of partitions it still owns is accepted (the Java client's
+ * RetriableCommitFailedException: "complete the rebalance, then retry").
+ */
+export const ERR_ILLEGAL_GENERATION = codes.ERR_ILLEGAL_GENERATION;
+export const ERR_REBALANCE_IN_PROGRESS = codes.ERR_REBALANCE_IN_PROGRESS;
 /** createTopic(): the topic exists already. */
 export const ERR_TOPIC_ALREADY_EXISTS = codes.ERR_TOPIC_ALREADY_EXISTS;
 

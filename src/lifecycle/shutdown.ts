@@ -25,7 +25,8 @@ export interface ShutdownParts {
   /** Drains every owned partition within `timeoutMs`. */
   drain: (timeoutMs: number) => Promise<boolean>;
   inFlightRecords: () => number;
-  commitSync: () => void;
+  /** The last offset commit, retried through rebalances until `deadline`; resolves whether it was accepted. */
+  commitFinal: (deadline: number) => Promise<boolean>;
   logger: Logger;
 }
 
@@ -56,7 +57,8 @@ export async function shutdown(p: ShutdownParts, timeoutMs: number): Promise<Shu
   if (p.transactions) {
     if (!(await closeTransactions(p.transactions, budget((reserveMs * 2) / 5, 500), p.logger)))
       unfinished.push('commit of the last transaction');
-  } else p.commitSync();
+  } else if (!(await p.commitFinal(deadline - reserveMs / 5)))
+    unfinished.push('offset commit (records since the last commit are read again by the next owner)');
   p.stopTimers();
   if (!(await p.source.disconnect(budget(reserveMs / 5, 500)))) unfinished.push('consumer close (leaving the group)');
   // Never close the producer under a running transactional call (they deadlock in librdkafka);

@@ -33,6 +33,9 @@ export interface RebalanceOptions {
   emit: Emit;
 }
 
+/** After the drain, how long the commit of revoked partitions may be retried while the group rebalances. */
+const REVOKE_COMMIT_MS = 5_000;
+
 export class Rebalance {
   constructor(private readonly o: RebalanceOptions) {}
 
@@ -68,7 +71,7 @@ export class Rebalance {
         'revoked partitions did not drain in time; committing what is acknowledged (the rest is reprocessed)',
       );
     }
-    await this.commitRevoked(ids);
+    await this.commitRevoked(ids, Date.now() + REVOKE_COMMIT_MS);
     registry.release(ids);
     // Another instance reports these partitions' lag from now on.
     for (const tp of tps) metrics.consumerLag.remove({ topic: tp.topic, partition: String(tp.partition) });
@@ -87,10 +90,10 @@ export class Rebalance {
    * Commits what the partitions completed: synchronously, or (exactly-once) by sealing them and
    * committing the open transaction now, so no output of theirs commits later without its offsets.
    */
-  private async commitRevoked(ids: readonly PartitionId[]): Promise<void> {
+  private async commitRevoked(ids: readonly PartitionId[], deadline: number): Promise<void> {
     const transactions = this.o.transactions();
     if (!transactions) {
-      this.o.committer.commitSync(ids);
+      await this.o.committer.commitFinal(ids, deadline);
       return;
     }
     for (const id of ids) this.o.registry.sealed.add(id);
