@@ -229,7 +229,7 @@ export class Source {
       }
     } catch (error) {
       const event = err.code === ERR_ASSIGN ? 'assign' : 'revoke';
-      if (!this.consumer.isConnected()) {
+      if (this.closing || !this.consumer.isConnected()) {
         // An assignment that reaches an instance while it closes: the group hands these
         // partitions to another member when this one has left.
         this.options.logger.info({ event, partitions }, 'rebalance during shutdown ignored');
@@ -250,8 +250,8 @@ export class Source {
       if (this.cooperative) this.consumer.incrementalUnassign(partitions);
       else this.consumer.unassign();
     } catch (error) {
-      // After the consumer closed there is nothing left to release.
-      if (this.consumer.isConnected()) {
+      // After the consumer closed (or while it closes) there is nothing left to release.
+      if (!this.closing && this.consumer.isConnected()) {
         this.options.logger.warn({ err: errorMessage(error), partitions }, 'unassign failed');
       }
     }
