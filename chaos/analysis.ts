@@ -1,18 +1,29 @@
 /**
  * The chaos suite's figures, computed from what was read back from the broker: every input
  * record, every output and every dead-letter record (with their lineage headers and producer
- * timestamps). Pure: the unit tests feed it hand-made histories.
+ * timestamps), and for the stateful scenario the changelog. Pure: the unit tests feed it
+ * hand-made histories.
  */
 import { analyse, type InputRef, type OutputRef, type VerifyOrdering } from '../src/cli/verify-analysis.js';
 
 /** One input record as read back: where it is, its key, and when the feed produced it. */
 export interface ChaosInput extends InputRef {
   timestampMs: number;
+  /** The value as UTF-8 text (null for none); read back only when a check needs it (the stateful scenario). */
+  value?: string | null;
 }
 
 /** One output or dead-letter record as read back, with its lineage and producer timestamp. */
 export interface ChaosResult extends OutputRef {
   timestampMs: number;
+  /** The value as UTF-8 text (null for none); read back only when a check needs it (the stateful scenario). */
+  value?: string | null;
+}
+
+/** One changelog record as read back: its key and value (null: a tombstone), in partition order. */
+export interface ChangelogRecord {
+  key: string | null;
+  value: string | null;
 }
 
 export interface ChaosFigures {
@@ -123,4 +134,148 @@ export function longestStall(
     if (pending > 0 && endMs - since > best.ms) best = { ms: endMs - since, partition, endedAtMs: endMs };
   }
   return best;
+}
+
+/** Where a stock level starts: workers/inventory.ts INVENTORY_START, which the runner sets to this. */
+export const INVENTORY_START = 100;
+
+export interface StateFigures {
+  /** SKU/warehouse pairs compared: those with a movement, a level output or a changelog level. */
+  levels: number;
+  /** Pairs whose last stock-level output differs from the fold of their movements (or that have none). */
+  outputMismatches: number;
+  /** Pairs whose level in the SKU's last changelog value differs from the fold (or that have none). */
+  changelogMismatches: number;
+  /** Pairs with either mismatch: the scenario's `stateMismatches`, which must be 0. */
+  stateMismatches: number;
+  /**
+   * Per input partition, the lowest input offset whose stock-level output differs from the fold
+   * of the movements up to and including it: where the state first went wrong. Sorted by partition.
+   */
+  divergedAt: Array<{ partition: number; offset: number }>;
+  /** The first few mismatches, for the failure message. */
+  examples: string[];
+}
+
+interface Movement {
+  sku: string;
+  warehouse: string;
+  delta: number;
+}
+
+function movementOf(value: string | null | undefined): Movement | undefined {
+  if (value == null) return undefined;
+  try {
+    const m = JSON.parse(value) as Partial<Movement> | null;
+    if (m === null || typeof m !== 'object') return undefined;
+    if (typeof m.sku !== 'string' || typeof m.warehouse !== 'string' || typeof m.delta !== 'number') return undefined;
+    return m as Movement;
+  } catch {
+    return undefined;
+  }
+}
+
+function parsed(value: string | null | undefined): unknown {
+  if (value == null) return undefined;
+  try {
+    return JSON.parse(value);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The stateful scenario's check. The expected level of each SKU/warehouse is `start` plus the
+ * sum of its movements in the input, leaving out dead-lettered ones (a dead-lettered record
+ * contributes no state change, docs/state.md). It is compared with:
+ * - the last `stock-level` output of the pair. `outputs` must be in each output partition's
+ *   offset order. The output key is the pair, and outputs are partitioned by key, so one
+ *   partition holds all of a pair's levels;
+ * - the pair's warehouse in the last changelog value of the SKU's record key (a tombstone
+ *   removes it). `changelog` must be in each partition's offset order; a key's changes all go to
+ *   its input partition's number.
+ * Inputs that are not stock movements have no pair. `divergedAt` compares every output with the
+ * level its source movement should have produced, which assumes that all of a SKU's movements
+ * are in one input partition (they are keyed by SKU).
+ */
+export function stateFigures(
+  inputs: readonly ChaosInput[],
+  outputs: readonly ChaosResult[],
+  deadLetters: readonly ChaosResult[],
+  changelog: readonly ChangelogRecord[],
+  options: { inputTopic: string; start?: number },
+): StateFigures {
+  const start = options.start ?? INVENTORY_START;
+  const deadLettered = new Set<string>();
+  for (const dead of deadLetters)
+    if (dead.sourceTopic === options.inputTopic) deadLettered.add(`${dead.sourcePartition}:${dead.sourceOffset}`);
+
+  const expected = new Map<string, number>();
+  // The level each movement should leave, by `partition:offset`.
+  const levelAfter = new Map<string, number>();
+  // The record key each SKU came with: the changelog is keyed by record key.
+  const skuOfKey = new Map<string, string>();
+  const ordered = [...inputs].sort((a, b) => a.partition - b.partition || a.offset - b.offset);
+  for (const input of ordered) {
+    const at = `${input.partition}:${input.offset}`;
+    const movement = movementOf(input.value);
+    if (movement === undefined || deadLettered.has(at)) continue;
+    const pair = `${movement.sku}/${movement.warehouse}`;
+    const level = (expected.get(pair) ?? start) + movement.delta;
+    expected.set(pair, level);
+    levelAfter.set(at, level);
+    if (input.key !== null) skuOfKey.set(input.key, movement.sku);
+  }
+
+  const lastOutput = new Map<string, number>();
+  const diverged = new Map<number, number>();
+  for (const output of outputs) {
+    const level = parsed(output.value) as { type?: unknown; sku?: unknown; warehouse?: unknown; level?: unknown };
+    if (level == null || level.type !== 'stock-level' || typeof level.level !== 'number') continue;
+    lastOutput.set(`${String(level.sku)}/${String(level.warehouse)}`, level.level);
+    if (output.sourceTopic !== options.inputTopic) continue;
+    const want = levelAfter.get(`${output.sourcePartition}:${output.sourceOffset}`);
+    const seen = diverged.get(output.sourcePartition);
+    if (want !== undefined && want !== level.level && (seen === undefined || output.sourceOffset < seen))
+      diverged.set(output.sourcePartition, output.sourceOffset);
+  }
+
+  const lastValue = new Map<string, unknown>();
+  for (const record of changelog) {
+    if (record.key === null) continue;
+    if (record.value === null) lastValue.delete(record.key);
+    else lastValue.set(record.key, parsed(record.value));
+  }
+  const changelogLevel = new Map<string, unknown>();
+  for (const [key, value] of lastValue) {
+    const sku = skuOfKey.get(key) ?? key;
+    // Not a {warehouse: level} object: the SKU's pairs then have no changelog level, a mismatch.
+    if (value === null || typeof value !== 'object') continue;
+    for (const [warehouse, level] of Object.entries(value)) changelogLevel.set(`${sku}/${warehouse}`, level);
+  }
+
+  const figures: StateFigures = {
+    levels: 0,
+    outputMismatches: 0,
+    changelogMismatches: 0,
+    stateMismatches: 0,
+    divergedAt: [...diverged].sort((a, b) => a[0] - b[0]).map(([partition, offset]) => ({ partition, offset })),
+    examples: [],
+  };
+  const pairs = new Set([...expected.keys(), ...lastOutput.keys(), ...changelogLevel.keys()]);
+  figures.levels = pairs.size;
+  for (const pair of pairs) {
+    const want = expected.get(pair);
+    const output = lastOutput.get(pair);
+    const stored = changelogLevel.get(pair);
+    const outputBad = output !== want;
+    const storedBad = stored !== want;
+    if (outputBad) figures.outputMismatches++;
+    if (storedBad) figures.changelogMismatches++;
+    if (!outputBad && !storedBad) continue;
+    figures.stateMismatches++;
+    if (figures.examples.length < 5)
+      figures.examples.push(`${pair}: movements fold to ${want}, last output ${output}, changelog ${stored}`);
+  }
+  return figures;
 }

@@ -1,8 +1,8 @@
 /**
  * The chaos suite's input: keyed JSON records produced on an open-loop schedule (record i is
- * due at start + i / rate), some of them bad on purpose. Runs in the runner's own process, not
- * in an engine's, and keeps producing through a broker restart (librdkafka queues and retries
- * until message.timeout.ms).
+ * due at start + i / rate), some of them bad on purpose, or stock movements for the stateful
+ * scenario. Runs in the runner's own process, not in an engine's, and keeps producing through a
+ * broker restart (librdkafka queues and retries until message.timeout.ms).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import Kafka from 'node-rdkafka';
@@ -20,6 +20,11 @@ export interface FeedPlan {
   /** Distinct keys key-0 .. key-(keys-1), drawn round-robin so every key sees a steady stream. */
   keys: number;
   kindOf(index: number): RecordKind;
+  /**
+   * chaos (the default): `{"i":…}` records for workers/chaos.ts, shaped by kindOf. movements:
+   * stock movements for workers/inventory.ts (movementRecord), keyed by SKU; kindOf is not used.
+   */
+  format?: 'chaos' | 'movements';
 }
 
 /** Bad JSON: the engine's json decoder rejects it before any worker sees it. */
@@ -35,6 +40,23 @@ export function recordValue(index: number, kind: RecordKind): Buffer {
   if (kind === 'undecodable') return UNDECODABLE;
   const marker = kind === 'normal' ? '' : `,"chaos":"${kind}"`;
   return Buffer.from(`{"i":${index}${marker},"pad":"${PAD}"}`, 'latin1');
+}
+
+/**
+ * Stock movement `index` of the stateful scenario: SKU-(index mod skus) as record key and sku,
+ * WH-1 or WH-2, and a delta in −5..5, both from a multiplicative hash of the index, so every
+ * run feeds the same movements. The feed's producer partitions by murmur2 of the key, as the
+ * state store's queries and `turbine loadgen --format inventory` assume.
+ */
+export function movementRecord(index: number, skus: number): { key: Buffer; value: Buffer } {
+  const sku = `SKU-${index % skus}`;
+  const hash = Math.imul(index + 1, 0x9e3779b1) >>> 0;
+  const warehouse = `WH-${1 + ((hash >>> 7) & 1)}`;
+  const delta = ((hash >>> 11) % 11) - 5;
+  return {
+    key: Buffer.from(sku, 'latin1'),
+    value: Buffer.from(`{"sku":"${sku}","warehouse":"${warehouse}","delta":${delta}}`, 'latin1'),
+  };
 }
 
 export class Feed {
@@ -81,9 +103,12 @@ export class Feed {
       const due = Math.min(count, Math.floor(((performance.now() - start) / 1000) * rate) + 1);
       while (this.sent < due) {
         const index = this.sent;
-        const key = Buffer.from(`key-${index % keys}`, 'latin1');
+        const { key, value } =
+          this.plan.format === 'movements'
+            ? movementRecord(index, keys)
+            : { key: Buffer.from(`key-${index % keys}`, 'latin1'), value: recordValue(index, this.plan.kindOf(index)) };
         try {
-          this.producer.produce(topic, null, recordValue(index, this.plan.kindOf(index)), key, Date.now());
+          this.producer.produce(topic, null, value, key, Date.now());
           this.sent++;
         } catch (error) {
           if ((error as { code?: number }).code !== ERR_QUEUE_FULL) throw error;

@@ -14,6 +14,8 @@ export interface FleetSpec {
   input: string;
   output: string;
   group: string;
+  /** The worker module's file under dist/workers (chaos.js, inventory.js). */
+  worker: string;
   /** `turbine run` flags beyond brokers, topics, group and worker. */
   flags: string[];
   /** Environment of the engines (their worker threads inherit it). */
@@ -75,7 +77,7 @@ export class Fleet {
         '--group',
         spec.group,
         '--worker',
-        join(spec.root, 'dist', 'workers', 'chaos.js'),
+        join(spec.root, 'dist', 'workers', spec.worker),
         ...spec.flags,
       ],
       { env: { ...process.env, ...spec.env }, stdio: ['ignore', 'pipe', 'pipe'] },

@@ -2,7 +2,8 @@
  * `npm run chaos`: runs the chaos scenarios against the chaos broker (scripts/kafka.sh with
  * KAFKA_HOME_DIR / KAFKA_PORT / KAFKA_CONTROLLER_PORT, default .kafka-chaos on 9192/9193),
  * starting it if needed and stopping it afterwards if it started it. Prints one JSON line per
- * scenario and ordering on stdout; exits 1 when any invariant failed, 2 on bad flags.
+ * scenario and ordering on stdout (the stateful scenario runs in partition order only, so once);
+ * exits 1 when any invariant failed, 2 on bad flags.
  */
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -11,20 +12,23 @@ import type { VerifyOrdering } from '../src/cli/verify-analysis.js';
 import { errorMessage, TurbineError } from '../src/errors.js';
 import { brokerAddress, brokerDown, brokerRunning, brokerUp, chaosBroker } from './broker.js';
 import { type Guarantee, runScenario } from './runner.js';
-import { SCENARIOS, type ScenarioName } from './scenarios.js';
+import { orderingsOf, SCENARIOS, type ScenarioName } from './scenarios.js';
 
 export const CHAOS_HELP = `Usage: npm run chaos -- [options]    (or: node dist/chaos/main.js [options])
 
 Runs engine instances as child processes against a local broker while faults are injected, then
 prints one JSON line per scenario: {scenario, ordering, guarantee, recordsIn, recordsOut,
 deadLettered, lost, duplicates, orderViolations, maxStallMs, kills, durationMs, stops,
-stallBoundMs, uncleanExits, failures}. See docs/chaos.md.
+stallBoundMs, uncleanExits, failures}; the stateful scenario's line adds stateMismatches.
+See docs/chaos.md.
 
 Options:
   --scenario S       ${SCENARIOS.join(' | ')} | all (default all)
   --short            the scaled-down sizes npm test uses
   --ordering O       partition | key (default: both, one line each)
   --guarantee G      at-least-once | exactly-once (default at-least-once; passed to turbine run --guarantee)
+                     stateful always runs exactly-once in partition order (one line); it is
+                     skipped with --ordering key, and refused when named with it
   --brokers B        broker to use (default 127.0.0.1:$KAFKA_PORT, the chaos broker; broker-restart
                      always restarts the chaos broker, so B must be that broker for it)
 `;
@@ -64,6 +68,17 @@ async function main(argv: string[]): Promise<number> {
       ? ['partition', 'key']
       : [checkEnum('ordering', values.ordering, ['partition', 'key'])];
   const guarantee = enumFlag<Guarantee>(values, 'guarantee', ['at-least-once', 'exactly-once'], 'at-least-once');
+  if (
+    values.scenario !== undefined &&
+    values.scenario !== 'all' &&
+    orderingsOf(scenarios[0]!, orderings).length === 0
+  ) {
+    throw new TurbineError(
+      'CONFIG_INVALID',
+      `--scenario ${scenarios[0]} runs in partition order only (a state store needs exactly-once, which needs partition order)`,
+      { details: { flag: 'ordering' } },
+    );
+  }
   const root = repositoryRoot();
   const broker = chaosBroker(root);
   const brokers = typeof values.brokers === 'string' ? values.brokers : brokerAddress(broker);
@@ -80,7 +95,7 @@ async function main(argv: string[]): Promise<number> {
   let failed = 0;
   try {
     for (const scenario of scenarios) {
-      for (const ordering of orderings) {
+      for (const ordering of orderingsOf(scenario, orderings)) {
         const line = await runScenario({
           scenario,
           short: values.short === true,

@@ -1,6 +1,7 @@
 /**
- * Reads what a chaos scenario left on the broker: whole topics (input, output, dead letters)
- * with keys, lineage headers and timestamps, and the engines' committed offsets. Reads with
+ * Reads what a chaos scenario left on the broker: whole topics (input, output, dead letters,
+ * a state store's changelog) with keys, lineage headers, timestamps and, when a check needs
+ * them, values; and the engines' committed offsets. Reads with
  * assign() and a throwaway group id, never committing. With exactly-once, outputs are read with
  * isolation.level=read_committed so aborted transactions do not count.
  */
@@ -8,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Kafka from 'node-rdkafka';
 import { LINEAGE_HEADERS } from '../src/sink/output-messages.js';
-import type { ChaosInput, ChaosResult } from './analysis.js';
+import type { ChangelogRecord, ChaosInput, ChaosResult } from './analysis.js';
 
 export type IsolationLevel = 'read_committed' | 'read_uncommitted';
 
@@ -173,25 +174,58 @@ async function readTopic(
 }
 
 const keyText = (message: Kafka.Message): string | null => (message.key == null ? null : message.key.toString());
+const valueText = (message: Kafka.Message): string | null => (message.value == null ? null : message.value.toString());
 
-export async function readInputs(brokers: string, topic: string, timeoutMs: number): Promise<ChaosInput[]> {
+/** Reads the input; with `values`, each record's value too (as UTF-8 text). */
+export async function readInputs(
+  brokers: string,
+  topic: string,
+  timeoutMs: number,
+  values = false,
+): Promise<ChaosInput[]> {
   const inputs: ChaosInput[] = [];
   await readTopic(
     brokers,
     topic,
     'read_uncommitted',
-    (m) => inputs.push({ partition: m.partition, offset: m.offset, key: keyText(m), timestampMs: m.timestamp ?? 0 }),
+    (m) => {
+      const input: ChaosInput = {
+        partition: m.partition,
+        offset: m.offset,
+        key: keyText(m),
+        timestampMs: m.timestamp ?? 0,
+      };
+      if (values) input.value = valueText(m);
+      inputs.push(input);
+    },
     timeoutMs,
   );
   return inputs;
 }
 
-/** Reads outputs or dead letters with their lineage (turbine.source.* headers). */
+/**
+ * Reads a state store's changelog in each partition's offset order: keys and values (null for a
+ * tombstone). read_committed, so changes of aborted transactions do not count, as in a restore.
+ */
+export async function readChangelog(brokers: string, topic: string, timeoutMs: number): Promise<ChangelogRecord[]> {
+  const records: ChangelogRecord[] = [];
+  await readTopic(
+    brokers,
+    topic,
+    'read_committed',
+    (m) => records.push({ key: keyText(m), value: valueText(m) }),
+    timeoutMs,
+  );
+  return records;
+}
+
+/** Reads outputs or dead letters with their lineage (turbine.source.* headers); with `values`, their values too. */
 export async function readResults(
   brokers: string,
   topic: string,
   isolation: IsolationLevel,
   timeoutMs: number,
+  values = false,
 ): Promise<ChaosResult[]> {
   const results: ChaosResult[] = [];
   await readTopic(
@@ -210,14 +244,16 @@ export async function readResults(
           else if (name === LINEAGE_HEADERS.offset) sourceOffset = Number(text);
         }
       }
-      results.push({
+      const result: ChaosResult = {
         outputPartition: m.partition,
         sourceTopic,
         sourcePartition,
         sourceOffset,
         key: keyText(m),
         timestampMs: m.timestamp ?? 0,
-      });
+      };
+      if (values) result.value = valueText(m);
+      results.push(result);
     },
     timeoutMs,
   );

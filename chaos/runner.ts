@@ -1,7 +1,8 @@
 /**
  * Runs one chaos scenario end to end against a real broker: creates fresh topics, starts the
  * feed and the scenario's fault script, waits until the group committed the whole input, stops
- * the engines, reads everything back and checks the invariants. Returns the scenario's line.
+ * the engines, reads everything back and checks the invariants (for the stateful scenario also
+ * the stock levels against the changelog and the movements). Returns the scenario's line.
  */
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
@@ -9,11 +10,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { deleteTopics, ensureTopics } from '../src/admin/topics.js';
 import type { VerifyOrdering } from '../src/cli/verify-analysis.js';
 import { errorMessage } from '../src/errors.js';
-import { type ChaosFigures, chaosFigures } from './analysis.js';
+import { changelogTopicOf } from '../src/state/keyed-state.js';
+import { type ChaosFigures, chaosFigures, INVENTORY_START, type StateFigures, stateFigures } from './analysis.js';
 import { brokerDown, brokerUp, type ChaosBroker } from './broker.js';
 import { Feed } from './feed.js';
 import { Fleet } from './fleet.js';
-import { committedOffsets, readInputs, readResults, topicEnd } from './read-back.js';
+import { committedOffsets, readChangelog, readInputs, readResults, topicEnd } from './read-back.js';
 import { type ScenarioContext, type ScenarioName, scenario as scenarioOf } from './scenarios.js';
 
 export type Guarantee = 'at-least-once' | 'exactly-once';
@@ -21,6 +23,7 @@ export type Guarantee = 'at-least-once' | 'exactly-once';
 export interface ChaosOptions {
   scenario: ScenarioName;
   short: boolean;
+  /** Asked for; a scenario with a fixed setting (stateful) runs in its own ordering and guarantee. */
   ordering: VerifyOrdering;
   guarantee: Guarantee;
   brokers: string;
@@ -47,6 +50,11 @@ export interface ChaosLine extends Omit<ChaosFigures, 'maxStall'> {
   uncleanExits: number;
   /** Invariants that failed; empty when the scenario passed. */
   failures: string[];
+  /**
+   * Stateful scenario only: SKU/warehouse pairs whose last stock-level output or changelog level
+   * differs from the fold of their movements (StateFigures). Absent from other scenarios' lines.
+   */
+  stateMismatches?: number;
 }
 
 const PARTITIONS = 6;
@@ -73,15 +81,23 @@ const sum = (values: Map<number, number>) => [...values.values()].reduce((a, b) 
 
 export async function runScenario(options: ChaosOptions): Promise<ChaosLine> {
   const scenario = scenarioOf(options.scenario, options.short);
-  const tag = `${options.scenario}-${options.ordering}-${randomBytes(3).toString('hex')}`;
+  const ordering = scenario.fixed?.ordering ?? options.ordering;
+  const guarantee = scenario.fixed?.guarantee ?? options.guarantee;
+  const tag = `${options.scenario}-${ordering}-${randomBytes(3).toString('hex')}`;
   const input = `chaos-${tag}-in`;
   const output = `chaos-${tag}-out`;
   const deadLetter = `${input}.dlq`;
+  // The inventory worker's low-stock alerts: their own topic, so the output holds one level per movement.
+  const alerts = `chaos-${tag}-alerts`;
   const group = `chaos-${tag}`;
   const logDir = join(options.logDir, tag);
+  const inventory = scenario.worker === 'inventory';
+  // The engines create the changelog at start (docs/state.md); the runner reads and deletes it.
+  const changelog = scenario.stateStore === undefined ? undefined : changelogTopicOf(group, scenario.stateStore);
+  const topics = [input, output, deadLetter, ...(inventory ? [alerts] : [])];
   await ensureTopics(
     options.brokers,
-    [input, output, deadLetter].map((name) => ({ name, partitions: PARTITIONS })),
+    topics.map((name) => ({ name, partitions: PARTITIONS })),
   );
 
   await waitForTopic(options.brokers, input);
@@ -93,9 +109,13 @@ export async function runScenario(options: ChaosOptions): Promise<ChaosLine> {
     output,
     group,
     logDir,
-    env: { SPIN_US: '100', TURBINE_LOG_LEVEL: 'info' },
+    worker: `${scenario.worker}.js`,
+    env: {
+      TURBINE_LOG_LEVEL: 'info',
+      ...(inventory ? { ALERT_TOPIC: alerts, INVENTORY_START: String(INVENTORY_START) } : { SPIN_US: '100' }),
+    },
     flags: [
-      ...['--ordering', options.ordering, '--pool-size', String(scenario.poolSize)],
+      ...['--ordering', ordering, '--pool-size', String(scenario.poolSize)],
       ...['--task-timeout-ms', String(TASK_TIMEOUT_MS), '--commit-interval-ms', '500'],
       ...['--batch-max-records', '100', '--max-in-flight-records', '2000', '--metrics-port', '0'],
       ...['--shutdown-timeout-ms', '15000', '--rebalance-drain-timeout-ms', '5000'],
@@ -107,7 +127,7 @@ export async function runScenario(options: ChaosOptions): Promise<ChaosLine> {
       // After a broker restart, reconnect within a second rather than librdkafka's 10 s backoff ceiling.
       ...['--kafka', 'reconnect.backoff.max.ms=1000'],
       // at-least-once is the engine's default; the flag is passed only when asked for more.
-      ...(options.guarantee === 'exactly-once' ? ['--guarantee', 'exactly-once'] : []),
+      ...(guarantee === 'exactly-once' ? ['--guarantee', 'exactly-once'] : []),
       ...scenario.flags,
     ],
   });
@@ -118,6 +138,7 @@ export async function runScenario(options: ChaosOptions): Promise<ChaosLine> {
     rate: scenario.rate,
     keys: KEYS,
     kindOf: scenario.kindOf,
+    format: inventory ? 'movements' : 'chaos',
   });
   await feed.connect();
   const context: ScenarioContext = {
@@ -151,22 +172,39 @@ export async function runScenario(options: ChaosOptions): Promise<ChaosLine> {
     await feed.close();
   }
 
-  const isolation = options.guarantee === 'exactly-once' ? 'read_committed' : 'read_uncommitted';
+  const isolation = guarantee === 'exactly-once' ? 'read_committed' : 'read_uncommitted';
   const readTimeoutMs = 120_000;
-  const inputs = await readInputs(options.brokers, input, readTimeoutMs);
-  const outputs = await readResults(options.brokers, output, isolation, readTimeoutMs);
+  // Values only where the state check folds them: 160,000 inputs and outputs of text otherwise unused.
+  const values = changelog !== undefined;
+  const inputs = await readInputs(options.brokers, input, readTimeoutMs, values);
+  const outputs = await readResults(options.brokers, output, isolation, readTimeoutMs, values);
   const deadLetters = await readResults(options.brokers, deadLetter, isolation, readTimeoutMs);
-  const figures = chaosFigures(inputs, outputs, deadLetters, options.ordering, {
+  const figures = chaosFigures(inputs, outputs, deadLetters, ordering, {
     inputTopic: input,
     endMs: started + durationMs,
   });
+  let state: StateFigures | undefined;
+  if (changelog !== undefined) {
+    const changes = await readChangelog(options.brokers, changelog, readTimeoutMs);
+    state = stateFigures(inputs, outputs, deadLetters, changes, { inputTopic: input, start: INVENTORY_START });
+  }
   const stallBoundMs = stallBound(scenario.hangs, context.outageMs);
   if (figures.recordsIn !== scenario.count)
     failures.push(`the input holds ${figures.recordsIn} records, not ${scenario.count}`);
   if (figures.lost > 0) failures.push(`lost ${figures.lost}`);
   if (figures.orderViolations > 0) failures.push(`orderViolations ${figures.orderViolations}`);
-  if (options.guarantee === 'exactly-once' && figures.duplicates > 0)
+  if (guarantee === 'exactly-once' && figures.duplicates > 0)
     failures.push(`duplicates ${figures.duplicates} under exactly-once`);
+  // A check that compared nothing (values not read back, no movement decoded) must not pass.
+  if (state !== undefined && state.levels === 0) failures.push('the state check compared no stock levels');
+  if (state !== undefined && state.stateMismatches > 0) {
+    const diverged = state.divergedAt.map((d) => `${d.partition}@${d.offset}`).join(', ');
+    failures.push(
+      `stateMismatches ${state.stateMismatches} of ${state.levels} levels (last output ${state.outputMismatches}, ` +
+        `changelog ${state.changelogMismatches}; first wrong level per input partition: ${diverged || 'none'}; ` +
+        `${state.examples.join('; ')})`,
+    );
+  }
   if (figures.maxStallMs > stallBoundMs) {
     const where = figures.maxStall;
     failures.push(
@@ -177,20 +215,21 @@ export async function runScenario(options: ChaosOptions): Promise<ChaosLine> {
   for (const exit of fleet.unexpectedExits) process.stderr.write(`chaos: ${tag}: unclean exit of ${exit}\n`);
 
   if (failures.length === 0) {
-    await deleteTopics(options.brokers, [input, output, deadLetter]).catch(() => undefined);
+    await deleteTopics(options.brokers, [...topics, ...(changelog ? [changelog] : [])]).catch(() => undefined);
   } else {
     process.stderr.write(`chaos: ${tag} failed; topics kept, engine logs in ${logDir}\n`);
   }
   return {
     scenario: options.scenario,
-    ordering: options.ordering,
-    guarantee: options.guarantee,
+    ordering,
+    guarantee,
     recordsIn: figures.recordsIn,
     recordsOut: figures.recordsOut,
     deadLettered: figures.deadLettered,
     lost: figures.lost,
     duplicates: figures.duplicates,
     orderViolations: figures.orderViolations,
+    ...(state === undefined ? {} : { stateMismatches: state.stateMismatches }),
     maxStallMs: figures.maxStallMs,
     kills: context.kills,
     durationMs,

@@ -4,10 +4,11 @@
  * running; the runner then waits until the group committed the whole input.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { VerifyOrdering } from '../src/cli/verify-analysis.js';
 import type { RecordKind } from './feed.js';
 import type { Fleet, Instance } from './fleet.js';
 
-export const SCENARIOS = ['kill9', 'broker-restart', 'poison', 'churn'] as const;
+export const SCENARIOS = ['kill9', 'broker-restart', 'poison', 'churn', 'stateful'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 export interface ScenarioContext {
@@ -35,6 +36,23 @@ export interface Scenario {
   hangs: number;
   kindOf(index: number): RecordKind;
   script(context: ScenarioContext): Promise<void>;
+  /**
+   * chaos: workers/chaos.ts echoes `{"i":…}` records. inventory: workers/inventory.ts folds stock
+   * movements (the feed's movements format) into stock levels, its low-stock alerts going to
+   * their own topic so the output topic holds one level per movement.
+   */
+  worker: 'chaos' | 'inventory';
+  /**
+   * Keyed state: the store's name (`turbine run --state-store`). The runner then also checks
+   * the levels against the fold of the movements (stateMismatches).
+   */
+  stateStore?: string;
+  /**
+   * The one setting this scenario runs in, whatever --guarantee and --ordering say. A state
+   * store needs exactly-once, and exactly-once needs partition order, so the stateful
+   * scenario runs once, not once per ordering.
+   */
+  fixed?: { guarantee: 'exactly-once'; ordering: VerifyOrdering };
 }
 
 const pick = <T>(items: readonly T[]): T => items[Math.floor(Math.random() * items.length)]!;
@@ -98,6 +116,32 @@ async function killVictim(fleet: Fleet): Promise<Instance | undefined> {
   return undefined;
 }
 
+/**
+ * One crash: `kill -9` of a victim (killVictim), its replacement started at once, then at least
+ * `intervalMs` and until the group has moved the victim's partitions. False when there was no victim.
+ */
+async function killOne(context: ScenarioContext, intervalMs: number): Promise<boolean> {
+  const { fleet } = context;
+  const victim = await killVictim(fleet);
+  if (victim === undefined) return false;
+  const killedAt = Date.now();
+  await fleet.kill(victim);
+  context.kills++;
+  fleet.start();
+  await sleep(intervalMs);
+  await untilReassigned(fleet, killedAt);
+  return true;
+}
+
+/** Starts one instance, waits `warmMs`, starts two more and waits again: three instances to break. */
+async function startThree(fleet: Fleet, warmMs: number): Promise<void> {
+  fleet.start();
+  await sleep(warmMs);
+  fleet.start();
+  fleet.start();
+  await sleep(warmMs);
+}
+
 function kill9(short: boolean): Scenario {
   const kills = short ? 2 : 12;
   const intervalMs = short ? 2_000 : 5_000;
@@ -110,23 +154,10 @@ function kill9(short: boolean): Scenario {
     flags: [],
     hangs: 0,
     kindOf: normal,
+    worker: 'chaos',
     async script(context) {
-      const { fleet } = context;
-      fleet.start();
-      await sleep(warmMs);
-      fleet.start();
-      fleet.start();
-      await sleep(warmMs);
-      for (let k = 0; k < kills; k++) {
-        const victim = await killVictim(fleet);
-        if (victim === undefined) break;
-        const killedAt = Date.now();
-        await fleet.kill(victim);
-        context.kills++;
-        fleet.start();
-        await sleep(intervalMs);
-        await untilReassigned(fleet, killedAt);
-      }
+      await startThree(context.fleet, warmMs);
+      for (let k = 0; k < kills; k++) if (!(await killOne(context, intervalMs))) break;
       downToOne(context);
     },
   };
@@ -142,6 +173,7 @@ function brokerRestart(short: boolean): Scenario {
     flags: [],
     hangs: 0,
     kindOf: normal,
+    worker: 'chaos',
     async script(context) {
       context.fleet.start();
       context.fleet.start();
@@ -169,6 +201,7 @@ function poison(short: boolean): Scenario {
       if (index % 1000 === 611) return 'throw';
       return 'normal';
     },
+    worker: 'chaos',
     async script(context) {
       context.fleet.start();
       context.fleet.start();
@@ -180,6 +213,27 @@ function poison(short: boolean): Scenario {
 const CHURN_MAX_ALIVE = 6;
 const CHURN_TICK_MS = 500;
 
+/**
+ * For `churnMs`, every CHURN_TICK_MS: start an instance (while fewer than CHURN_MAX_ALIVE are
+ * alive) and SIGTERM a random other one that has joined the group, keeping at least one running.
+ */
+async function churnFor(context: ScenarioContext, churnMs: number): Promise<void> {
+  const { fleet } = context;
+  const end = Date.now() + churnMs;
+  while (Date.now() < end) {
+    await sleep(CHURN_TICK_MS);
+    let started: Instance | undefined;
+    if (fleet.alive().length < CHURN_MAX_ALIVE) started = fleet.start();
+    // Stop one that has joined the group (so it has its SIGTERM handler): a graceful stop.
+    const running = fleet.running().filter((i) => i !== started);
+    const candidates = fleet.joined().filter((i) => i !== started);
+    if (candidates.length > 0 && running.length > 1) {
+      fleet.terminate(pick(candidates));
+      context.stops++;
+    }
+  }
+}
+
 function churn(short: boolean): Scenario {
   const churnMs = short ? 8_000 : 60_000;
   return {
@@ -190,26 +244,57 @@ function churn(short: boolean): Scenario {
     flags: [],
     hangs: 0,
     kindOf: normal,
+    worker: 'chaos',
     async script(context) {
-      const { fleet } = context;
-      fleet.start();
-      fleet.start();
-      const end = Date.now() + churnMs;
-      while (Date.now() < end) {
-        await sleep(CHURN_TICK_MS);
-        let started: Instance | undefined;
-        if (fleet.alive().length < CHURN_MAX_ALIVE) started = fleet.start();
-        // Stop one that has joined the group (so it has its SIGTERM handler): a graceful stop.
-        const running = fleet.running().filter((i) => i !== started);
-        const candidates = fleet.joined().filter((i) => i !== started);
-        if (candidates.length > 0 && running.length > 1) {
-          fleet.terminate(pick(candidates));
-          context.stops++;
-        }
+      context.fleet.start();
+      context.fleet.start();
+      await churnFor(context, churnMs);
+      downToOne(context);
+    },
+  };
+}
+
+/** The stateful scenario's store; its changelog is `<group>-levels-changelog`. */
+const STATE_STORE = 'levels';
+
+/**
+ * Keyed state under crashes and graceful rebalances: the inventory worker keeps stock levels in
+ * a state store, exactly-once in partition order. Rounds of one `kill -9` (as kill9: a settled
+ * victim, replaced at once, the next fault once the group has moved its partitions) followed by
+ * SIGTERM churn (as churn), so partitions move both by crash (the victim's open transaction never
+ * commits; the next owner restores the committed changelog) and by drain (the last transaction
+ * commits, the state is dropped and the next owner restores it).
+ */
+function stateful(short: boolean): Scenario {
+  const rounds = short ? 2 : 4;
+  const churnMs = short ? 3_000 : 6_000;
+  return {
+    name: 'stateful',
+    count: short ? 10_000 : 160_000,
+    rate: short ? 500 : 2_000,
+    poolSize: 1,
+    flags: ['--state-store', STATE_STORE],
+    hangs: 0,
+    kindOf: normal,
+    worker: 'inventory',
+    stateStore: STATE_STORE,
+    fixed: { guarantee: 'exactly-once', ordering: 'partition' },
+    async script(context) {
+      await startThree(context.fleet, short ? 3_000 : 5_000);
+      for (let r = 0; r < rounds; r++) {
+        if (!(await killOne(context, short ? 2_000 : 5_000))) break;
+        await churnFor(context, churnMs);
       }
       downToOne(context);
     },
   };
+}
+
+/** The orderings `name` runs in, of those asked for: a scenario with a fixed setting runs in that one only. */
+export function orderingsOf(name: ScenarioName, asked: readonly VerifyOrdering[]): VerifyOrdering[] {
+  const fixed = scenario(name, true).fixed;
+  if (fixed === undefined) return [...asked];
+  return asked.includes(fixed.ordering) ? [fixed.ordering] : [];
 }
 
 export function scenario(name: ScenarioName, short: boolean): Scenario {
@@ -222,5 +307,7 @@ export function scenario(name: ScenarioName, short: boolean): Scenario {
       return poison(short);
     case 'churn':
       return churn(short);
+    case 'stateful':
+      return stateful(short);
   }
 }
