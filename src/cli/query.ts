@@ -56,7 +56,13 @@ export async function runQuery(argv: string[]): Promise<QueryAnswer> {
   const bytes = Buffer.from(key, 'utf8');
   const partition = keyPartition(bytes, partitions);
   const { values: restored } = await readChangelog(
-    { brokers, clientId: 'turbine-query', kafka: {}, changelogTopic: topic, decode: codec.decode },
+    {
+      ...{ brokers, clientId: 'turbine-query', kafka: {}, changelogTopic: topic, decode: codec.decode },
+      onOpenTransaction: (p, stable, high) =>
+        process.stderr.write(
+          `turbine query: ${topic} partition ${p} is behind an open transaction (stable offset ${stable}, high watermark ${high}); waiting for the broker to end it\n`,
+        ),
+    },
     [partition],
     Date.now() + timeoutMs,
   );

@@ -23,6 +23,16 @@ export interface ReadToEndOptions {
   partitions?: readonly number[];
   /** Epoch ms: the read stops here, done or not. */
   deadlineMs: number;
+  /**
+   * Read past transactions that are still open: a partition is done only when its read_committed
+   * end (the last stable offset) reaches its high watermark. An instance killed mid-transaction
+   * leaves its transaction open until the broker aborts it (transaction.timeout.ms), and every
+   * record committed after it stays invisible until then.
+   */
+  waitForOpenTransactions?: {
+    /** Called once per partition found behind an open transaction. */
+    onWaiting(partition: number, stableOffset: number, highWatermark: number): void;
+  };
 }
 
 /** Hands each record to `visit`; resolves with the partitions whose end was not reached by the deadline. */
@@ -44,7 +54,21 @@ export async function readToEnd(o: ReadToEndOptions, visit: (message: Kafka.Mess
   try {
     const partitions = o.partitions ?? (await partitionsOf(consumer, o.topic));
     const remaining = new Set(partitions);
-    consumer.on('partition.eof', (e: { partition: number }) => remaining.delete(e.partition));
+    const waiting = new Set<number>();
+    consumer.on('partition.eof', (e: { partition: number; offset: number }) => {
+      const wait = o.waitForOpenTransactions;
+      if (!wait) {
+        remaining.delete(e.partition);
+        return;
+      }
+      // The high watermark of the fetch that reached this end; the end itself is the stable offset.
+      const { highOffset } = consumer.getWatermarkOffsets(o.topic, e.partition);
+      if (e.offset >= highOffset) remaining.delete(e.partition);
+      else if (!waiting.has(e.partition)) {
+        waiting.add(e.partition);
+        wait.onWaiting(e.partition, e.offset, highOffset);
+      }
+    });
     consumer.assign(partitions.map((partition) => ({ topic: o.topic, partition, offset: OFFSET_BEGINNING })));
     consumer.setDefaultConsumeTimeout(100);
     while (remaining.size > 0 && Date.now() < o.deadlineMs) {

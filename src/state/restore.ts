@@ -17,6 +17,8 @@ export interface RestoreSource {
   changelogTopic: string;
   /** A changelog value as JSON text (the store's codec); UTF-8 JSON when left out. */
   decode?: (value: Buffer) => string;
+  /** Told when a changelog partition is behind a transaction still open (the read waits for it). */
+  onOpenTransaction?: (partition: number, stableOffset: number, highWatermark: number) => void;
 }
 
 export interface Restored {
@@ -43,6 +45,9 @@ export async function readChangelog(
         topic: s.changelogTopic,
         partitions,
         deadlineMs,
+        // Changes committed after a crashed owner's open transaction are invisible until the
+        // broker aborts it: restoring without them would resume on stale state.
+        waitForOpenTransactions: { onWaiting: s.onOpenTransaction ?? (() => undefined) },
       },
       (m) => {
         const map = values.get(m.partition);

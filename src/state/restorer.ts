@@ -55,8 +55,13 @@ export class Restorer {
     try {
       for (;;) {
         try {
+          const onOpenTransaction = (partition: number, stableOffset: number, highWatermark: number) =>
+            logger.info(
+              { topic: this.o.source.changelogTopic, partition, stableOffset, highWatermark },
+              "changelog partition behind an open transaction (a crashed owner's, aborted by the broker after transaction.timeout.ms); restore waits for it",
+            );
           const { values, records } = await readChangelog(
-            this.o.source,
+            { ...this.o.source, onOpenTransaction },
             tps.map((tp) => tp.partition),
             Date.now() + RESTORE_TIMEOUT_MS,
           );
