@@ -42,6 +42,24 @@ export interface ChaosFigures {
   maxStall: { partition: number; endedAtMs: number } | null;
 }
 
+/**
+ * Dead-lettered records that did nothing wrong: their value carries none of the feed's poison
+ * markers (undecodable bytes, or a `"chaos":"throw"` / `"chaos":"hang"` field). Only the record
+ * that fails, throws or hangs may be dead-lettered, never its neighbours.
+ */
+export function innocentDeadLettered(
+  deadLetters: readonly ChaosResult[],
+  isPoison: (value: string) => boolean,
+): number {
+  let innocent = 0;
+  for (const dead of deadLetters) {
+    if (dead.value === undefined)
+      throw new Error('innocentDeadLettered needs the dead letters read back with their values');
+    if (dead.value === null || !isPoison(dead.value)) innocent++;
+  }
+  return innocent;
+}
+
 export function chaosFigures(
   inputs: readonly ChaosInput[],
   outputs: readonly ChaosResult[],

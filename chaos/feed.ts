@@ -36,6 +36,11 @@ const MESSAGE_TIMEOUT_MS = 180_000;
 /** librdkafka RD_KAFKA_RESP_ERR__QUEUE_FULL. */
 const ERR_QUEUE_FULL = -184;
 
+/** Whether a record value (as UTF-8 text) is one the feed made to fail: undecodable, throwing or hanging. */
+export function isPoisonValue(value: string): boolean {
+  return value === UNDECODABLE.toString('latin1') || /"chaos":"(throw|hang)"/.test(value);
+}
+
 export function recordValue(index: number, kind: RecordKind): Buffer {
   if (kind === 'undecodable') return UNDECODABLE;
   const marker = kind === 'normal' ? '' : `,"chaos":"${kind}"`;

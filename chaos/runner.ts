@@ -11,9 +11,16 @@ import { deleteTopics, ensureTopics } from '../src/admin/topics.js';
 import type { VerifyOrdering } from '../src/cli/verify-analysis.js';
 import { errorMessage } from '../src/errors.js';
 import { changelogTopicOf } from '../src/state/keyed-state.js';
-import { type ChaosFigures, chaosFigures, INVENTORY_START, type StateFigures, stateFigures } from './analysis.js';
+import {
+  type ChaosFigures,
+  chaosFigures,
+  INVENTORY_START,
+  innocentDeadLettered,
+  type StateFigures,
+  stateFigures,
+} from './analysis.js';
 import { brokerDown, brokerUp, type ChaosBroker } from './broker.js';
-import { Feed } from './feed.js';
+import { Feed, isPoisonValue } from './feed.js';
 import { Fleet } from './fleet.js';
 import { committedOffsets, readChangelog, readInputs, readResults, topicEnd } from './read-back.js';
 import { type ScenarioContext, type ScenarioName, scenario as scenarioOf } from './scenarios.js';
@@ -50,6 +57,8 @@ export interface ChaosLine extends Omit<ChaosFigures, 'maxStall'> {
   uncleanExits: number;
   /** Invariants that failed; empty when the scenario passed. */
   failures: string[];
+  /** Dead-lettered records that carried no poison marker (must be 0: only poison may be dead-lettered). */
+  innocentDeadLettered: number;
   /**
    * Stateful scenario only: SKU/warehouse pairs whose last stock-level output or changelog level
    * differs from the fold of their movements (StateFigures). Absent from other scenarios' lines.
@@ -178,7 +187,9 @@ export async function runScenario(options: ChaosOptions): Promise<ChaosLine> {
   const values = changelog !== undefined;
   const inputs = await readInputs(options.brokers, input, readTimeoutMs, values);
   const outputs = await readResults(options.brokers, output, isolation, readTimeoutMs, values);
-  const deadLetters = await readResults(options.brokers, deadLetter, isolation, readTimeoutMs);
+  // Dead letters with their values: the poison check tells the poison records from innocent ones.
+  const deadLetters = await readResults(options.brokers, deadLetter, isolation, readTimeoutMs, true);
+  const innocent = innocentDeadLettered(deadLetters, isPoisonValue);
   const figures = chaosFigures(inputs, outputs, deadLetters, ordering, {
     inputTopic: input,
     endMs: started + durationMs,
@@ -195,6 +206,11 @@ export async function runScenario(options: ChaosOptions): Promise<ChaosLine> {
   if (figures.orderViolations > 0) failures.push(`orderViolations ${figures.orderViolations}`);
   if (guarantee === 'exactly-once' && figures.duplicates > 0)
     failures.push(`duplicates ${figures.duplicates} under exactly-once`);
+  // Graceful stops drain and commit before letting go: at-least-once must not duplicate either.
+  if (options.scenario === 'churn' && figures.duplicates > 0)
+    failures.push(`duplicates ${figures.duplicates} under graceful churn (SIGTERM only)`);
+  if (innocent > 0)
+    failures.push(`innocentDeadLettered ${innocent}: records without a poison marker were dead-lettered`);
   // A check that compared nothing (values not read back, no movement decoded) must not pass.
   if (state !== undefined && state.levels === 0) failures.push('the state check compared no stock levels');
   if (state !== undefined && state.stateMismatches > 0) {
@@ -230,6 +246,7 @@ export async function runScenario(options: ChaosOptions): Promise<ChaosLine> {
     duplicates: figures.duplicates,
     orderViolations: figures.orderViolations,
     ...(state === undefined ? {} : { stateMismatches: state.stateMismatches }),
+    innocentDeadLettered: innocent,
     maxStallMs: figures.maxStallMs,
     kills: context.kills,
     durationMs,

@@ -1,10 +1,11 @@
 /**
- * Under faults, nothing is lost and order holds: the chaos suite's four scenarios, scaled down
+ * Under faults, nothing is lost and order holds: the chaos suite's five scenarios, scaled down
  * (docs/chaos.md). Engine instances run as `turbine run` child processes against the suite's own
  * broker, which this file starts (scripts/kafka.sh with KAFKA_HOME_DIR / KAFKA_PORT /
  * KAFKA_CONTROLLER_PORT, default .kafka-chaos on 9192/9193) and stops at the end, because one
  * scenario restarts it. Crashed instances (kill -9) are restarted, a throwing, hanging or
- * undecodable record is dead-lettered, and graceful churn keeps the stream moving.
+ * undecodable record is dead-lettered, graceful churn keeps the stream moving, and keyed state
+ * (stock levels, exactly-once) ends as the fold of every movement despite kills and churn.
  */
 import { join } from 'node:path';
 import { brokerAddress, brokerDown, brokerUp, chaosBroker } from '../../../chaos/broker';
@@ -55,6 +56,8 @@ test.each([
   ['kill9', 'partition'],
   ['poison', 'key'],
   ['churn', 'key'],
+  // Always exactly-once in partition order (the scenario's own setting, whatever is passed).
+  ['stateful', 'partition'],
   ['broker-restart', 'partition'],
 ] as Array<[ScenarioName, VerifyOrdering]>)(
   '%s (%s ordering): nothing lost, order kept, stalls bounded',
@@ -62,7 +65,18 @@ test.each([
     const line = await run(scenario, ordering);
     expectHeld(line);
     if (scenario === 'kill9') expect(line.kills).toBeGreaterThan(0);
-    if (scenario === 'poison') expect(line.deadLettered).toBeGreaterThan(0);
-    if (scenario === 'churn') expect(line.stops).toBeGreaterThan(0);
+    if (scenario === 'poison') {
+      expect(line.deadLettered).toBeGreaterThan(0);
+      expect(line.innocentDeadLettered).toBe(0);
+    }
+    if (scenario === 'churn') {
+      expect(line.stops).toBeGreaterThan(0);
+      expect(line.duplicates).toBe(0);
+    }
+    if (scenario === 'stateful') {
+      expect(line).toMatchObject({ guarantee: 'exactly-once', duplicates: 0, stateMismatches: 0 });
+      expect(line.kills).toBeGreaterThan(0);
+      expect(line.stops).toBeGreaterThan(0);
+    }
   },
 );

@@ -5,14 +5,17 @@
  * state mismatch when its last output or its changelog value differs from the fold of its
  * movements.
  */
+
 import {
   type ChangelogRecord,
   type ChaosInput,
   type ChaosResult,
   chaosFigures,
+  innocentDeadLettered,
   longestStall,
   stateFigures,
 } from '../../../chaos/analysis';
+import { isPoisonValue, recordValue } from '../../../chaos/feed';
 
 const TOPIC = 'in';
 
@@ -223,4 +226,15 @@ describe("stateFigures: the stateful scenario's levels against the fold of the m
     const f = state(inputs, outputs, [change('A', { 'WH-1': 101 })], dead);
     expect(f).toMatchObject({ levels: 1, stateMismatches: 0 });
   });
+});
+
+test("a dead letter without a poison marker is innocent; the feed's poison records are not", () => {
+  const dead = (value: string | null): ChaosResult => ({ ...result(0, 1, 10), value });
+  const text = (index: number, kind: 'normal' | 'undecodable' | 'throw' | 'hang') =>
+    recordValue(index, kind).toString('latin1');
+  const poison = [dead(text(137, 'undecodable')), dead(text(611, 'throw')), dead(text(9, 'hang'))];
+  expect(innocentDeadLettered(poison, isPoisonValue)).toBe(0);
+  expect(innocentDeadLettered([...poison, dead(text(612, 'normal')), dead(null)], isPoisonValue)).toBe(2);
+  // Without values read back the check cannot say, and must not pass by accident.
+  expect(() => innocentDeadLettered([result(0, 1, 10)], isPoisonValue)).toThrow(/values/);
 });
