@@ -10,6 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { deleteTopics, ensureTopics } from '../src/admin/topics.js';
 import type { VerifyOrdering } from '../src/cli/verify-analysis.js';
 import { errorMessage } from '../src/errors.js';
+import { DEFAULT_TRANSACTION_TIMEOUT_MS } from '../src/sink/producer-config.js';
 import { changelogTopicOf } from '../src/state/keyed-state.js';
 import {
   type ChaosFigures,
@@ -79,11 +80,20 @@ export const SESSION_TIMEOUT_MS = 6_000;
 export const REBALANCE_ALLOWANCE_MS = 2 * SESSION_TIMEOUT_MS + 10_000;
 
 /**
- * The accepted maxStallMs: one task timeout (two when records hang: the batch attempt, then the
- * record's own attempt), plus the rebalance allowance, plus the time the broker was away.
+ * How long a killed instance's transaction stays open: the engine's transaction.timeout.ms
+ * (src/sink/producer-config.ts) plus the broker's check for timed-out transactions
+ * (transaction.abort.timed.out.transaction.cleanup.interval.ms, 10 s by default). A keyed-state
+ * restore waits for it (docs/state.md), so its partition stalls that much longer.
  */
-export function stallBound(hangs: number, outageMs: number): number {
-  return (hangs > 0 ? 2 : 1) * TASK_TIMEOUT_MS + REBALANCE_ALLOWANCE_MS + outageMs;
+export const OPEN_TRANSACTION_MS = DEFAULT_TRANSACTION_TIMEOUT_MS + 10_000;
+
+/**
+ * The accepted maxStallMs: one task timeout (three when records hang: a packed attempt, the
+ * batch alone, then the record's own attempt), plus the rebalance allowance, plus the time the
+ * broker was away, plus (keyed state after a kill) the wait for the killed instance's transaction.
+ */
+export function stallBound(hangs: number, outageMs: number, openTransactionMs = 0): number {
+  return (hangs > 0 ? 3 : 1) * TASK_TIMEOUT_MS + REBALANCE_ALLOWANCE_MS + outageMs + openTransactionMs;
 }
 
 const sum = (values: Map<number, number>) => [...values.values()].reduce((a, b) => a + b, 0);
@@ -199,7 +209,8 @@ export async function runScenario(options: ChaosOptions): Promise<ChaosLine> {
     const changes = await readChangelog(options.brokers, changelog, readTimeoutMs);
     state = stateFigures(inputs, outputs, deadLetters, changes, { inputTopic: input, start: INVENTORY_START });
   }
-  const stallBoundMs = stallBound(scenario.hangs, context.outageMs);
+  const restoreWait = scenario.stateStore !== undefined && context.kills > 0 ? OPEN_TRANSACTION_MS : 0;
+  const stallBoundMs = stallBound(scenario.hangs, context.outageMs, restoreWait);
   if (figures.recordsIn !== scenario.count)
     failures.push(`the input holds ${figures.recordsIn} records, not ${scenario.count}`);
   if (figures.lost > 0) failures.push(`lost ${figures.lost}`);
