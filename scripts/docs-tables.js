@@ -7,6 +7,7 @@ const path = require('node:path');
 const root = path.join(__dirname, '..');
 const { optionsTable } = require('../dist/src/config/options-table.js');
 const { METRIC_DEFINITIONS } = require('../dist/src/observability/metrics.js');
+const { SUPERVISOR_METRIC_DEFINITIONS } = require('../dist/src/observability/supervisor-metrics.js');
 const { ERROR_CODES, TurbineError } = require('../dist/src/errors.js');
 
 function replaceBetween(text, name, body) {
@@ -18,9 +19,14 @@ function replaceBetween(text, name, body) {
   return `${text.slice(0, a + start.length)}\n${body}\n${text.slice(b)}`;
 }
 
-const metrics = ['| Metric | Type | Labels | Meaning and what to tune |', '|---|---|---|---|'];
+// "With --processes": how the supervisor's one /metrics serves the metric (metrics-aggregation.ts).
+const metrics = ['| Metric | Type | Labels | With --processes | Meaning and what to tune |', '|---|---|---|---|---|'];
+const across = { sum: 'sum', 'per-process': 'per process' };
 for (const d of Object.values(METRIC_DEFINITIONS)) {
-  metrics.push(`| \`${d.name}\` | ${d.type} | ${d.labels.join(', ') || '–'} | ${d.help} |`);
+  metrics.push(`| \`${d.name}\` | ${d.type} | ${d.labels.join(', ') || '–'} | ${across[d.aggregate]} | ${d.help} |`);
+}
+for (const d of Object.values(SUPERVISOR_METRIC_DEFINITIONS)) {
+  metrics.push(`| \`${d.name}\` | ${d.type} | ${d.labels.join(', ') || '–'} | supervisor only | ${d.help} |`);
 }
 const errors = ['| Code | Retriable | Meaning |', '|---|---|---|'];
 for (const [code, meaning] of Object.entries(ERROR_CODES)) {

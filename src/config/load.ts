@@ -6,8 +6,10 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { TurbineError } from '../errors.js';
+import { usableCpuCount } from './cpu-quota.js';
 import { securityPropertyIssues } from './kafka-security.js';
 import { envName, flagName, OPTIONS, type OptionName } from './options.js';
+import { defaultPoolSize } from './processes.js';
 
 type Shape = { [K in OptionName]: (typeof OPTIONS)[K]['schema'] };
 const shape = Object.fromEntries(Object.entries(OPTIONS).map(([k, v]) => [k, v.schema])) as Shape;
@@ -61,7 +63,9 @@ const schema = z.strictObject(shape).superRefine((c, ctx) => {
 });
 
 type Parsed = z.infer<typeof schema>;
-export type TurbineConfig = Readonly<Omit<Parsed, 'deadLetterTopic'> & { deadLetterTopic: string }>;
+export type TurbineConfig = Readonly<
+  Omit<Parsed, 'deadLetterTopic' | 'poolSize'> & { deadLetterTopic: string; poolSize: number }
+>;
 
 /** Raw values before validation, as strings (flags, env) or JSON values (file, API). */
 export type RawConfig = Partial<Record<OptionName, unknown>>;
@@ -198,5 +202,6 @@ export function loadConfig(sources: ConfigSources = {}): TurbineConfig {
     ...c,
     kafka: Object.freeze({ ...c.kafka }),
     deadLetterTopic: c.deadLetterTopic ?? `${c.input}.dlq`,
+    poolSize: c.poolSize ?? defaultPoolSize(c.processes, usableCpuCount()),
   }) as TurbineConfig;
 }

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { usableCpuCount } from './cpu-quota.js';
+import { CPUS_PER_PROCESS, MAX_PROCESSES, parseProcesses } from './processes.js';
 
 const MiB = 1024 * 1024;
 
@@ -39,9 +40,25 @@ export const OPTIONS = {
     doc: 'Path to the worker module (.js, .cjs, .mjs or .ts) whose default export processes a batch.',
   },
   poolSize: {
-    schema: int(1, 1024).default(() => usableCpuCount()),
+    // Resolved in load.ts when unset: its default depends on processes.
+    schema: int(1, 1024).optional(),
     defaultText: 'CPU count',
-    doc: 'Worker threads in the pool.',
+    doc: 'Worker threads in the pool. With processes > 1: the total for the container, split evenly over the processes (each at least 1); unset, it is the CPU count minus one per process, so each main thread keeps a core.',
+  },
+  processes: {
+    schema: z
+      .union([z.string(), z.number()])
+      .transform((value, ctx) => {
+        const n = parseProcesses(value, usableCpuCount);
+        if (n !== undefined) return n;
+        ctx.addIssue({
+          code: 'custom',
+          message: `accepted values are auto or an integer from 1 to ${MAX_PROCESSES}, got ${JSON.stringify(value)}`,
+        });
+        return z.NEVER;
+      })
+      .default(1),
+    doc: `Engine processes in this container, in the same consumer group, each with its share of poolSize and its own Kafka clients; one supervisor serves the HTTP port for all of them and restarts a crashed one. auto = one per ${CPUS_PER_PROCESS} usable CPUs (cgroup quota), since one main thread handles about 25,000 records/s whatever the pool (docs/scaling.md).`,
   },
   ordering: {
     schema: z.enum(['partition', 'key', 'unordered']).default('partition'),

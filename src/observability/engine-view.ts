@@ -58,9 +58,12 @@ export interface EngineView extends Pick<EventEmitter, 'on' | 'off'> {
    * Keyed state: the answer to `GET /state/<store>/<key>` (status code, JSON body, and a redirect's
    * location). `redirected`: the query was already sent on by another instance.
    */
-  queryState?(
-    store: string,
-    key: string,
-    redirected?: boolean,
-  ): { status: number; body: Record<string, unknown>; location?: string };
+  queryState?(store: string, key: string, redirected?: boolean): StateQueryAnswer;
+}
+
+/** The answer to a state query: status code, JSON body, and a redirect's location. */
+export interface StateQueryAnswer {
+  status: number;
+  body: Record<string, unknown>;
+  location?: string;
 }

@@ -2,7 +2,9 @@
  * The live status page served at `/`: one self-contained HTML document with inline CSS and
  * script, no build step and no external assets (the Content-Security-Policy below forbids them),
  * polling `status.json` every second. Throughput is computed in the page from the consumed and
- * produced counters over the last few seconds, so the server keeps no per-viewer state.
+ * produced counters over the last few seconds, so the server keeps no per-viewer state. Under a
+ * supervisor (`turbine run --processes N`) the page also lists the engine processes, and which
+ * process owns each partition.
  */
 
 /** Sent with the page: only inline style and script, and fetches back to this server. */
@@ -43,6 +45,9 @@ li .kind { font-weight: 600; margin-right: 6px; }
 li.error .kind, li.dead-letter .kind { color: var(--bad); }
 li.revoked .kind { color: var(--warn); }
 footer { margin-top: 14px; font-size: 12px; }
+.proc { display: none; }
+body.multi .proc { display: table-cell; }
+#processes-card { margin-bottom: 12px; }
 `;
 
 // Plain ES2020 without template literals, so it can sit inside this TypeScript template string.
@@ -69,7 +74,8 @@ function clock(t) { return new Date(t).toLocaleTimeString('en-GB'); }
 function rate(key) {
   if (samples.length < 2) return null;
   var a = samples[0], b = samples[samples.length - 1];
-  return b.t > a.t ? ((b[key] - a[key]) * 1000) / (b.t - a.t) : null;
+  // A restarted process can set a total back a little; show nothing rather than a negative rate.
+  return b.t > a.t && b[key] >= a[key] ? ((b[key] - a[key]) * 1000) / (b.t - a.t) : null;
 }
 function bar(id, ratio) { $(id).style.width = Math.max(0, Math.min(1, ratio)) * 100 + '%'; }
 function cell(row, text, cls) {
@@ -84,7 +90,9 @@ function render(s) {
   var state = $('state');
   state.textContent = s.state;
   state.className = 'badge ' + s.state;
-  show('route', s.input + ' \\u2192 ' + s.output + ' \\u00b7 group ' + s.group + ' \\u00b7 worker ' + s.worker);
+  var procs = s.processes;
+  show('route', s.input + ' \\u2192 ' + s.output + ' \\u00b7 group ' + s.group + ' \\u00b7 worker ' + s.worker +
+    (procs ? ' \\u00b7 ' + procs.length + ' processes' : ''));
   show('consumed-rate', num(rate('consumed')));
   show('produced-rate', num(rate('produced')));
   show('consumed', num(s.consumed));
@@ -113,11 +121,31 @@ function render(s) {
     cell(row, num(p.lag), 'num');
     cell(row, p.paused ? 'paused' : 'flowing');
     cell(row, p.threads.join(', ') || '\\u2013');
+    cell(row, p.process == null ? '\\u2013' : String(p.process), 'num proc');
     body.appendChild(row);
     totalLag += p.lag || 0;
   });
   $('partitions').replaceChild(body, $('partitions').tBodies[0]);
   show('lag-total', num(totalLag) + ' records behind');
+  document.body.className = procs ? 'multi' : '';
+  $('processes-card').hidden = !procs;
+  if (procs) {
+    var pbody = document.createElement('tbody');
+    procs.forEach(function (p) {
+      var row = document.createElement('tr');
+      if (p.state !== 'running') row.className = 'paused';
+      cell(row, String(p.index), 'num');
+      cell(row, p.pid == null ? '\\u2013' : String(p.pid), 'num');
+      cell(row, p.state);
+      cell(row, String(p.threads), 'num');
+      cell(row, String(p.partitions), 'num');
+      cell(row, num(p.consumed), 'num');
+      cell(row, String(p.restarts), 'num');
+      cell(row, p.lastExit ? (p.lastExit.signal || 'exit code ' + p.lastExit.code) + ' at ' + clock(p.lastExit.time) : '\\u2013');
+      pbody.appendChild(row);
+    });
+    $('processes').replaceChild(pbody, $('processes').tBodies[0]);
+  }
   var list = $('events');
   list.textContent = '';
   if (s.events.length === 0) {
@@ -134,7 +162,7 @@ function render(s) {
     time.textContent = clock(e.time) + ' ';
     var kind = document.createElement('span');
     kind.className = 'kind';
-    kind.textContent = e.kind + ' ';
+    kind.textContent = e.kind + (e.process == null ? '' : ' p' + e.process) + ' ';
     li.appendChild(time);
     li.appendChild(kind);
     li.appendChild(document.createTextNode(e.message));
@@ -204,10 +232,15 @@ export const STATUS_PAGE_HTML = `<!doctype html>
   <div class="card"><h2>Dead-lettered</h2><div id="dead-lettered" class="big">&ndash;</div>
     <div class="muted">records sent to the dead-letter topic</div></div>
 </section>
+<div class="card" id="processes-card" hidden><h2>Engine processes</h2>
+  <table id="processes">
+    <thead><tr><th class="num">Process</th><th class="num">PID</th><th>State</th><th class="num">Threads</th><th class="num">Partitions</th><th class="num">Consumed</th><th class="num">Restarts</th><th>Last exit</th></tr></thead>
+    <tbody></tbody>
+  </table></div>
 <section class="cols">
   <div class="card"><h2>Partitions &middot; <span id="lag-total"></span></h2>
     <table id="partitions">
-      <thead><tr><th>Topic</th><th class="num">Partition</th><th class="num">Lag</th><th>Flow</th><th>Threads</th></tr></thead>
+      <thead><tr><th>Topic</th><th class="num">Partition</th><th class="num">Lag</th><th>Flow</th><th>Threads</th><th class="num proc">Process</th></tr></thead>
       <tbody></tbody>
     </table></div>
   <div class="card"><h2>Recent events</h2><ol id="events"></ol></div>

@@ -41,6 +41,8 @@ export interface PartitionStatus {
   paused: boolean;
   /** Worker thread ids that ran this partition's batches. */
   threads: number[];
+  /** With processes > 1: the index of the engine process that owns it. */
+  process?: number;
 }
 
 export interface Quantiles {
@@ -77,7 +79,29 @@ export interface Status {
   partitions: PartitionStatus[];
   /** Null without a state store. */
   keyedState: StateStatus | null;
-  events: StatusEvent[];
+  /** Newest first; with processes > 1, each event names its process (none: the supervisor's). */
+  events: Array<StatusEvent & { process?: number }>;
+  /** With processes > 1 (the supervisor's /status.json): one entry per engine process. */
+  processes?: ProcessStatus[];
+}
+
+/** One engine process of a supervisor (`turbine run --processes N`), as the status page lists it. */
+export interface ProcessStatus {
+  index: number;
+  /** Null while it waits for a restart. */
+  pid: number | null;
+  /** Its engine's state; `down` while waiting for a restart, `unresponsive` when it did not answer in time. */
+  state: EngineState | 'down' | 'unresponsive';
+  /** Worker threads: its share of poolSize. */
+  threads: number;
+  partitions: number;
+  /** Records consumed by its current run. */
+  consumed: number;
+  restarts: number;
+  /** Epoch ms its current run started; null while down. */
+  startedAt: number | null;
+  /** How its previous run ended, if it did. */
+  lastExit: { code: number | null; signal: string | null; time: number } | null;
 }
 
 /** Compact partition list for event lines: "orders [0, 1, 2]". */
