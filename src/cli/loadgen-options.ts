@@ -3,9 +3,8 @@
  * flags or a program's input into frozen LoadgenOptions.
  */
 import { TurbineError } from '../errors.js';
-import type { RecordFormat } from '../types.js';
 import { checkEnum, checkNumber, enumFlag, type FlagSpec, numberFlag, parseFlags, requiredString } from './args.js';
-import type { KeyDistribution } from './loadgen-values.js';
+import type { KeyDistribution, LoadgenFormat } from './loadgen-values.js';
 
 export interface LoadgenOptions {
   /** Bootstrap brokers, comma-separated host:port. */
@@ -26,10 +25,14 @@ export interface LoadgenOptions {
   keyDistribution: KeyDistribution;
   /** Partitions of the topic if loadgen creates it. Default 6. */
   partitions: number;
-  /** Value format. Default json. */
-  format: RecordFormat;
+  /** Value format: json, raw, avro, or the generated workloads image and text. Default json. */
+  format: LoadgenFormat;
   /** Avro schema file; default workers/schemas/stock-movement.avsc. */
   schemaPath?: string | undefined;
+  /** image and text: share of values sent corrupt on purpose, 0..1. Default 0. */
+  corruptRate: number;
+  /** image and text: seed of the generator; the same seed gives the same images or texts. Default 1. */
+  seed: number;
 }
 
 /** What a program passes: brokers and topic, anything else falls back to the defaults. */
@@ -44,9 +47,13 @@ export const LOADGEN_DEFAULTS = {
   keyDistribution: 'uniform',
   partitions: 6,
   format: 'json',
+  corruptRate: 0,
+  seed: 1,
 } as const satisfies Partial<LoadgenOptions>;
 
-const FORMATS: readonly RecordFormat[] = ['json', 'raw', 'avro'];
+const FORMATS: readonly LoadgenFormat[] = ['json', 'raw', 'avro', 'image', 'text'];
+/** Formats whose value sizes are their own (images 20–500 KB, texts 50–2000 characters). */
+const GENERATED: readonly LoadgenFormat[] = ['image', 'text'];
 const DISTRIBUTIONS: readonly KeyDistribution[] = ['uniform', 'zipf'];
 /** librdkafka's default message.max.bytes is 1,000,000 including record overhead. */
 const MAX_VALUE_SIZE = 990_000;
@@ -54,7 +61,7 @@ const MAX_VALUE_SIZE = 990_000;
 export const LOADGEN_HELP = `Usage: turbine loadgen --brokers B --topic T [options]
 
 Writes generated records to a topic and prints one JSON summary line on stdout:
-{"topic","sent","acked","errors","durationMs","ratePerSec","targetRate","valueSize","format","maxLagMs"}
+{"topic","sent","acked","errors","durationMs","ratePerSec","targetRate","valueSize","format","maxLagMs","valueBytes","corrupt"}
 
 Options:
   --brokers B                 bootstrap brokers, host:port[,host:port] (required)
@@ -66,12 +73,22 @@ Options:
   --keys K                    distinct keys key-0 .. key-<K-1> (default ${LOADGEN_DEFAULTS.keys})
   --key-distribution D        uniform | zipf (default ${LOADGEN_DEFAULTS.keyDistribution})
   --partitions P              partitions when the topic is created (default ${LOADGEN_DEFAULTS.partitions})
-  --format F                  json | raw | avro (default ${LOADGEN_DEFAULTS.format})
+  --format F                  json | raw | avro | image | text (default ${LOADGEN_DEFAULTS.format})
   --schema FILE               avro schema (default workers/schemas/stock-movement.avsc)
+  --corrupt-rate R            image | text: share of values sent corrupt, 0..1 (default ${LOADGEN_DEFAULTS.corruptRate})
+  --seed N                    image | text: generator seed; the same seed, the same values (default ${LOADGEN_DEFAULTS.seed})
 
 json values are stock movements: {"sku":"SKU-<n>","warehouse":"WH-<1..4>","delta":<-20..30>,"seq":<i>,"ts":<ms>,"pad":"x..."}
 where key-<n> gives SKU-<n>. avro uses the same fields in the Confluent wire format (schema id 1).
-raw values are random bytes. A progress line is shown when stderr is a terminal.
+raw values are random bytes.
+image values are JPEG and PNG files of 20–500 KB (two JPEGs for every PNG), generated with
+sharp at start (a few seconds) and sent again and again; run workers/thumbnail.ts on them with
+--input-format raw --output-format raw. A corrupt image is cut short, overwritten in the middle
+or random bytes, and fails decoding.
+text values are reviews {"id":"r-<i>","product":"SKU-<n>","text":"..."} of 50–2000 characters,
+built from word lists; run workers/text.ts on them. A corrupt text is cut in half (not JSON).
+image and text take no --value-size: valueSize in the summary is then their mean size. valueBytes
+is the total value bytes sent, corrupt the values sent corrupt. A progress line is shown when stderr is a terminal.
 librdkafka properties (TLS, SASL: docs/security.md) come from TURBINE_KAFKA_<KEY> variables.
 `;
 
@@ -87,6 +104,8 @@ const FLAGS: FlagSpec = {
   partitions: { type: 'string' },
   format: { type: 'string' },
   schema: { type: 'string' },
+  'corrupt-rate': { type: 'string' },
+  seed: { type: 'string' },
 };
 
 /** Parses `turbine loadgen` flags (without the sub-command name). `--help` is the caller's. */
@@ -98,6 +117,14 @@ export function parseLoadgenArgs(argv: string[]): LoadgenOptions {
     });
   }
   const schema = values.schema;
+  const format = enumFlag(values, 'format', FORMATS, LOADGEN_DEFAULTS.format);
+  if (values['value-size'] !== undefined && GENERATED.includes(format)) {
+    throw new TurbineError(
+      'CONFIG_INVALID',
+      `--value-size does not apply to --format ${format}: its values have sizes of their own (turbine loadgen --help)`,
+      { details: { flag: 'value-size' } },
+    );
+  }
   return resolveLoadgenOptions({
     brokers: requiredString(values, 'brokers'),
     topic: requiredString(values, 'topic'),
@@ -115,8 +142,10 @@ export function parseLoadgenArgs(argv: string[]): LoadgenOptions {
     keys: numberFlag(values, 'keys', LOADGEN_DEFAULTS.keys, { min: 1, max: 10_000_000, integer: true }),
     keyDistribution: enumFlag(values, 'key-distribution', DISTRIBUTIONS, LOADGEN_DEFAULTS.keyDistribution),
     partitions: numberFlag(values, 'partitions', LOADGEN_DEFAULTS.partitions, { min: 1, max: 10_000, integer: true }),
-    format: enumFlag(values, 'format', FORMATS, LOADGEN_DEFAULTS.format),
+    format,
     schemaPath: typeof schema === 'string' ? schema : undefined,
+    corruptRate: numberFlag(values, 'corrupt-rate', LOADGEN_DEFAULTS.corruptRate, { min: 0, max: 1, integer: false }),
+    seed: numberFlag(values, 'seed', LOADGEN_DEFAULTS.seed, { min: 0, max: 0xffffffff, integer: true }),
   });
 }
 
@@ -151,6 +180,19 @@ export function resolveLoadgenOptions(input: LoadgenInput): LoadgenOptions {
     partitions: integer('partitions', input.partitions ?? LOADGEN_DEFAULTS.partitions, 1, 10_000),
     format: checkEnum('format', input.format ?? LOADGEN_DEFAULTS.format, FORMATS),
     schemaPath: input.schemaPath,
+    corruptRate: checkNumber('corrupt-rate', input.corruptRate ?? LOADGEN_DEFAULTS.corruptRate, {
+      min: 0,
+      max: 1,
+      integer: false,
+    }),
+    seed: integer('seed', input.seed ?? LOADGEN_DEFAULTS.seed, 0, 0xffffffff),
   };
+  if (options.corruptRate > 0 && !GENERATED.includes(options.format)) {
+    throw new TurbineError(
+      'CONFIG_INVALID',
+      `--corrupt-rate applies to --format image or text only (got --format ${options.format})`,
+      { details: { flag: 'corrupt-rate', value: options.corruptRate } },
+    );
+  }
   return Object.freeze(options);
 }

@@ -1,7 +1,8 @@
 /**
  * Record generators for `turbine loadgen`: key pickers (uniform or Zipf over `key-<n>`) and
  * value generators (json stock movements, Avro stock movements in the Confluent wire format,
- * random bytes). They sit on the per-record path, so they allocate as little as possible.
+ * random bytes, review texts; images come from loadgen-images.ts, which needs an async start).
+ * They sit on the per-record path, so they allocate as little as possible.
  * Reusing one output Buffer is safe because node-rdkafka produces with RK_MSG_COPY
  * (src/producer.cc): librdkafka copies key and value before produce() returns.
  */
@@ -11,8 +12,11 @@ import path from 'node:path';
 import avro from 'avsc';
 import { errorMessage, TurbineError } from '../errors.js';
 import type { RecordFormat } from '../types.js';
+import { ReviewTexts } from './loadgen-text.js';
 
 export type KeyDistribution = 'uniform' | 'zipf';
+/** The record formats plus generated workloads: images (raw bytes) and review texts (json). */
+export type LoadgenFormat = RecordFormat | 'image' | 'text';
 
 /** Zipf exponent: s = 1 is the classic "the n-th most popular key is n times rarer" skew. */
 const ZIPF_EXPONENT = 1;
@@ -63,6 +67,8 @@ export function createKeyPicker(keys: number, distribution: KeyDistribution): Ke
 export interface ValueGenerator {
   /** The value of record `seq` for key index `keyIndex`; valid until the next call. */
   next(seq: number, keyIndex: number, timestampMs: number): Buffer;
+  /** Values made corrupt on purpose so far (--corrupt-rate); absent when the format has none. */
+  readonly corrupted?: number;
 }
 
 const WAREHOUSES = 4;
@@ -70,14 +76,21 @@ const DELTA_MIN = -20;
 const DELTA_SPAN = 51; // -20 .. 30 inclusive
 
 export interface ValueOptions {
-  format: RecordFormat;
+  /** Every format but image (createImageValues in loadgen-images.ts). */
+  format: Exclude<LoadgenFormat, 'image'>;
   valueSize: number;
   /** Avro only: the StockMovement schema file; defaults to workers/schemas/stock-movement.avsc. */
   schemaPath?: string | undefined;
+  /** Text only: the generator's seed (default 1). */
+  seed?: number;
+  /** Text only: share of values cut short (default 0). */
+  corruptRate?: number;
 }
 
 export function createValueGenerator(options: ValueOptions): ValueGenerator {
   switch (options.format) {
+    case 'text':
+      return new ReviewTexts(options.seed ?? 1, options.corruptRate ?? 0);
     case 'json':
       return new JsonStockMovements(options.valueSize);
     case 'avro':

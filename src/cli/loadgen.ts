@@ -11,9 +11,15 @@ import { kafkaPropertiesFromEnv } from '../config/load.js';
 import { errorMessage, TurbineError } from '../errors.js';
 import { connectWithTimeout, disconnectWithin } from '../kafka/client-connection.js';
 import { ERR__QUEUE_FULL, ERR__TIMED_OUT } from '../kafka/error-codes.js';
-import type { RecordFormat } from '../types.js';
+import { createImageValues } from './loadgen-images.js';
 import { type LoadgenInput, type LoadgenOptions, resolveLoadgenOptions } from './loadgen-options.js';
-import { createKeyPicker, createValueGenerator, type KeyPicker, type ValueGenerator } from './loadgen-values.js';
+import {
+  createKeyPicker,
+  createValueGenerator,
+  type KeyPicker,
+  type LoadgenFormat,
+  type ValueGenerator,
+} from './loadgen-values.js';
 import { type CliIo, defaultIo, formatCount, isTty, startProgress } from './progress.js';
 
 export interface LoadgenSummary {
@@ -30,10 +36,15 @@ export interface LoadgenSummary {
   ratePerSec: number;
   /** The --rate asked for; 0 means as fast as possible. */
   targetRate: number;
+  /** --value-size; for image and text, the mean value size sent (rounded). */
   valueSize: number;
-  format: RecordFormat;
+  format: LoadgenFormat;
   /** Open loop only: the most a record was sent after its due time (0 without --rate). */
   maxLagMs: number;
+  /** Value bytes handed to librdkafka. */
+  valueBytes: number;
+  /** image and text: values sent corrupt on purpose (--corrupt-rate). */
+  corrupt: number;
 }
 
 const CONNECT_TIMEOUT_MS = 15_000;
@@ -59,7 +70,10 @@ export function runLoadgen(input: LoadgenInput, ioInput: Partial<CliIo> = {}): P
 export async function generateLoad(options: LoadgenOptions, ioInput: Partial<CliIo> = {}): Promise<LoadgenSummary> {
   const io = defaultIo(ioInput);
   // Build generators first so a bad schema fails before any connection is made.
-  const values = createValueGenerator(options);
+  const values: ValueGenerator =
+    options.format === 'image'
+      ? await createImageValues(options.seed, options.corruptRate)
+      : createValueGenerator({ ...options, format: options.format });
   const keys = createKeyPicker(options.keys, options.keyDistribution);
   const showProgress = isTty(io.stderr);
   const { producer, topics } = await connectProducer(options.brokers, showProgress ? PROGRESS_STATS_INTERVAL_MS : 0);
@@ -106,6 +120,7 @@ export async function generateLoad(options: LoadgenOptions, ioInput: Partial<Cli
 class LoadRun {
   sent = 0;
   errors = 0;
+  private valueBytes = 0;
   private acked = 0;
   /** Records sent minus records librdkafka still held at the last statistics event. */
   private ackedEstimate = 0;
@@ -186,6 +201,7 @@ class LoadRun {
       const value = values.next(this.sent, keyIndex, timestampMs);
       try {
         producer.produce(topic, null, value, keys.bytes(keyIndex));
+        this.valueBytes += value.length;
       } catch (error) {
         if ((error as { code?: unknown }).code === ERR__QUEUE_FULL) return true;
         throw new TurbineError('KAFKA_PRODUCE_FAILED', `Producing to ${topic} failed: ${errorMessage(error)}`, {
@@ -240,6 +256,8 @@ class LoadRun {
 
   summary(): LoadgenSummary {
     const durationMs = Math.max(0, this.finishedAt - this.startedAt);
+    const { format } = this.options;
+    const ownSizes = format === 'image' || format === 'text';
     return {
       topic: this.options.topic,
       sent: this.sent,
@@ -248,9 +266,11 @@ class LoadRun {
       durationMs: Math.round(durationMs),
       ratePerSec: durationMs > 0 ? Math.round((this.acked * 1000) / durationMs) : 0,
       targetRate: this.options.rate,
-      valueSize: this.options.valueSize,
-      format: this.options.format,
+      valueSize: ownSizes ? Math.round(this.valueBytes / Math.max(1, this.sent)) : this.options.valueSize,
+      format,
       maxLagMs: Math.round(this.maxLagMs),
+      valueBytes: this.valueBytes,
+      corrupt: this.values.corrupted ?? 0,
     };
   }
 }

@@ -30,6 +30,8 @@ describe('parseLoadgenArgs', () => {
       partitions: 6,
       format: 'json',
       schemaPath: undefined,
+      corruptRate: 0,
+      seed: 1,
     });
   });
 
@@ -66,9 +68,54 @@ describe('parseLoadgenArgs', () => {
     const error = parseError([...REQUIRED, '--format', 'xml']);
     expect(error.code).toBe('CONFIG_INVALID');
     expect(error.message).toContain('--format');
-    expect(error.message).toContain('json, raw, avro');
+    expect(error.message).toContain('json, raw, avro, image, text');
     expect(error.message).toContain('xml');
   });
+
+  it.each(['image', 'text'])('parses --format %s with --corrupt-rate and --seed', (format) => {
+    expect(parseLoadgenArgs([...REQUIRED, '--format', format, '--corrupt-rate', '0.01', '--seed', '42'])).toMatchObject(
+      {
+        format,
+        corruptRate: 0.01,
+        seed: 42,
+      },
+    );
+  });
+
+  it('keeps the generated formats clean by default: no corrupt values, seed 1', () => {
+    expect(parseLoadgenArgs([...REQUIRED, '--format', 'image'])).toMatchObject({ corruptRate: 0, seed: 1 });
+  });
+
+  it.each([
+    [['--format', 'image', '--corrupt-rate', '1.5'], '--corrupt-rate'],
+    [['--format', 'text', '--corrupt-rate', '-0.1'], '--corrupt-rate'],
+    [['--format', 'text', '--corrupt-rate', 'some'], '--corrupt-rate'],
+    [['--format', 'image', '--seed', '1.5'], '--seed'],
+    [['--format', 'image', '--seed', '-1'], '--seed'],
+  ])('rejects %j naming %s', (extra, flag) => {
+    const error = parseError([...REQUIRED, ...extra]);
+    expect(error.code).toBe('CONFIG_INVALID');
+    expect(error.message).toContain(flag);
+  });
+
+  it.each(['json', 'raw', 'avro'])('rejects --corrupt-rate with --format %s', (format) => {
+    const error = parseError([...REQUIRED, '--format', format, '--corrupt-rate', '0.1']);
+    expect(error.code).toBe('CONFIG_INVALID');
+    expect(error.message).toContain('--corrupt-rate applies to --format image or text');
+  });
+
+  it('accepts --corrupt-rate 0 with any format', () => {
+    expect(parseLoadgenArgs([...REQUIRED, '--corrupt-rate', '0']).corruptRate).toBe(0);
+  });
+
+  it.each(['image', 'text'])(
+    'rejects --value-size with --format %s, whose values have sizes of their own',
+    (format) => {
+      const error = parseError([...REQUIRED, '--format', format, '--value-size', '1000']);
+      expect(error.code).toBe('CONFIG_INVALID');
+      expect(error.message).toContain('--value-size does not apply to --format');
+    },
+  );
 
   it('rejects --count and --duration together', () => {
     const error = parseError([...REQUIRED, '--count', '10', '--duration', '5']);

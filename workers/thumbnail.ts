@@ -1,0 +1,116 @@
+/**
+ * Sample worker `thumbnail`: raw image bytes (JPEG, PNG or WebP) in, a WebP thumbnail out, at
+ * most THUMBNAIL_SIZE pixels (default 128) on the long side, aspect ratio kept, never enlarged,
+ * EXIF orientation applied. Each output keeps the input's key and carries headers:
+ * `thumbnail.width`, `thumbnail.height`, `thumbnail.format` (webp), `thumbnail.bytes`, and
+ * `thumbnail.source-width`, `thumbnail.source-height`, `thumbnail.source-format`,
+ * `thumbnail.source-bytes`.
+ *
+ * Run with `--input-format raw --output-format raw`: the value in is the image's bytes, the value
+ * out the WebP's (with json output the Buffer would be written as JSON). A value that is not a
+ * decodable JPEG, PNG or WebP (corrupt, truncated, another format) makes the batch throw an error
+ * naming the record's offset, so the engine retries it, isolates it and dead-letters it with the
+ * reason in `turbine.error.message`.
+ *
+ * Uses sharp (libvips), a context-aware addon that loads in every worker thread. Each thread
+ * converts one image at a time on one libvips thread (concurrency 1), so the pool size, not
+ * libvips, decides how many cores the work uses (docs/workloads.md).
+ */
+import sharp from 'sharp';
+import type { InputRecord, OutputRecord } from '../src/types.js';
+
+/** Long side of the thumbnail in pixels. */
+const size = Number.parseInt(process.env.THUMBNAIL_SIZE ?? '128', 10);
+if (!Number.isInteger(size) || size < 1 || size > 4096)
+  throw new Error(`THUMBNAIL_SIZE must be an integer from 1 to 4096, got ${process.env.THUMBNAIL_SIZE}`);
+/** WebP quality, 1..100. */
+const quality = Number.parseInt(process.env.THUMBNAIL_QUALITY ?? '80', 10);
+if (!Number.isInteger(quality) || quality < 1 || quality > 100)
+  throw new Error(`THUMBNAIL_QUALITY must be an integer from 1 to 100, got ${process.env.THUMBNAIL_QUALITY}`);
+
+// One libvips thread per image (the default on glibc without jemalloc, set here so it holds on
+// every platform): libvips' pool is per process and would otherwise take every core for each
+// image on top of the Turbine pool's threads. No operation cache: every record is a new image.
+sharp.concurrency(1);
+sharp.cache(false);
+
+/** Formats decoded; anything else (SVG, TIFF, HEIF...) is refused rather than parsed. */
+const ACCEPTED = new Set(['jpeg', 'png', 'webp']);
+/** Refuse images above 50 megapixels before decoding (a 200-byte PNG can claim 60000×60000). */
+const MAX_INPUT_PIXELS = 50_000_000;
+
+export type ThumbnailHeaders = Record<
+  | 'thumbnail.width'
+  | 'thumbnail.height'
+  | 'thumbnail.format'
+  | 'thumbnail.bytes'
+  | 'thumbnail.source-width'
+  | 'thumbnail.source-height'
+  | 'thumbnail.source-format'
+  | 'thumbnail.source-bytes',
+  string
+>;
+
+export interface Thumbnail {
+  data: Buffer;
+  headers: ThumbnailHeaders;
+}
+
+/** Decodes `image`, resizes it to fit `longSide` × `longSide` and encodes it as WebP. */
+export async function makeThumbnail(image: Buffer, longSide = size): Promise<Thumbnail> {
+  // failOn 'warning' (sharp's default, stated here on purpose): a truncated JPEG is an error,
+  // not a half-grey thumbnail.
+  const pipeline = sharp(image, { failOn: 'warning', limitInputPixels: MAX_INPUT_PIXELS });
+  const source = await pipeline.metadata();
+  if (!ACCEPTED.has(source.format)) {
+    throw new Error(`unsupported image format ${source.format} (accepted: jpeg, png, webp)`);
+  }
+  const { data, info } = await pipeline
+    .autoOrient()
+    .resize(longSide, longSide, { fit: 'inside', withoutEnlargement: true })
+    .webp({ quality })
+    .toBuffer({ resolveWithObject: true });
+  // As displayed: after the EXIF rotation the thumbnail got too.
+  const sourceWidth = source.autoOrient.width;
+  const sourceHeight = source.autoOrient.height;
+  return {
+    data,
+    headers: {
+      'thumbnail.width': String(info.width),
+      'thumbnail.height': String(info.height),
+      'thumbnail.format': info.format,
+      'thumbnail.bytes': String(data.length),
+      'thumbnail.source-width': String(sourceWidth),
+      'thumbnail.source-height': String(sourceHeight),
+      'thumbnail.source-format': source.format,
+      'thumbnail.source-bytes': String(image.length),
+    },
+  };
+}
+
+export default async function thumbnail(batch: InputRecord[]): Promise<OutputRecord<Buffer>[]> {
+  const out: OutputRecord<Buffer>[] = new Array(batch.length);
+  // One image at a time: the thread waits for libvips, so the pool size is the parallelism.
+  for (let i = 0; i < batch.length; i++) {
+    const record = batch[i]!;
+    const value = record.value;
+    if (!Buffer.isBuffer(value)) {
+      throw new Error(
+        `offset ${record.offset}: expected raw image bytes (run with --input-format raw), got ${
+          value === null ? 'a null value' : typeof value
+        }`,
+      );
+    }
+    let made: Thumbnail;
+    try {
+      made = await makeThumbnail(value);
+    } catch (error) {
+      throw new Error(
+        `offset ${record.offset}: not a decodable image (${value.length} bytes): ${(error as Error).message}`,
+        { cause: error },
+      );
+    }
+    out[i] = { key: record.key, value: made.data, headers: made.headers };
+  }
+  return out;
+}
