@@ -314,6 +314,7 @@ export class Engine extends EventEmitter implements EngineView {
       inFlightRecords: this.flow.inFlightRecords,
       inFlightBytes: this.flow.inFlightBytes,
       peakInFlightRecords: this.flow.peakRecords,
+      peakInFlightBytes: this.flow.peakBytes,
       assignedPartitions: this.registry.size,
       pausedPartitions: this.registry.paused.size,
       pauses: s.pauses,

@@ -25,6 +25,10 @@ export class FlowControl {
   private readonly limits: Required<FlowLimits>;
   /** Highest in-flight record count seen; tests assert it never passes the bound. */
   peakRecords = 0;
+  /** Highest in-flight bytes seen. */
+  peakBytes = 0;
+  /** Moving mean of a consumed record's size (key + value), bytes; 0 before the first. */
+  private meanRecordBytes = 0;
 
   constructor(limits: FlowLimits) {
     this.limits = { resumeFraction: 0.5, pauseAfterMs: 0, ...limits };
@@ -34,6 +38,13 @@ export class FlowControl {
     this.records += records;
     this.bytes += bytes;
     if (this.records > this.peakRecords) this.peakRecords = this.records;
+    if (this.bytes > this.peakBytes) this.peakBytes = this.bytes;
+    if (records > 0) {
+      const size = bytes / records;
+      // The mean of about the last 16 records: quick to follow a change of payload size.
+      this.meanRecordBytes =
+        this.meanRecordBytes === 0 ? size : this.meanRecordBytes + (size - this.meanRecordBytes) / 16;
+    }
   }
 
   release(records: number, bytes: number): void {
@@ -41,10 +52,18 @@ export class FlowControl {
     this.bytes -= bytes;
   }
 
-  /** Records the consumer may still take without passing the bound. */
+  /**
+   * Records the consumer may still take without passing either bound. The byte room is counted
+   * in records of the mean recent size, so large payloads (images: 100 KB each) stop the
+   * consumer near maxBytes instead of one consume call (up to 4,096 records) past it; a record
+   * larger than the mean can still pass the bound by its excess.
+   */
   get room(): number {
-    if (this.bytes >= this.limits.maxBytes) return 0;
-    return Math.max(0, this.limits.maxRecords - this.records);
+    const bytesLeft = this.limits.maxBytes - this.bytes;
+    if (bytesLeft <= 0) return 0;
+    const recordsLeft = Math.max(0, this.limits.maxRecords - this.records);
+    if (this.meanRecordBytes === 0) return recordsLeft;
+    return Math.min(recordsLeft, Math.max(1, Math.floor(bytesLeft / this.meanRecordBytes)));
   }
 
   /** True while either bound is reached: the consumer must not take more records. */

@@ -27,6 +27,7 @@ export interface EngineStats {
   inFlightRecords: number;
   inFlightBytes: number;
   peakInFlightRecords: number;
+  peakInFlightBytes: number;
   assignedPartitions: number;
   pausedPartitions: number;
   pauses: number;

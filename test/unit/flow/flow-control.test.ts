@@ -98,4 +98,26 @@ describe('pauseAfterMs: full first stops intake, pauses only if it lasts', () =>
     expect(flow.decide(7_600)).toBeNull();
     expect(flow.pauseDueAt).toBe(8_600);
   });
+
+  it('counts the byte room in records of the recent mean size, so large records stop near the byte bound', () => {
+    const KB = 1024;
+    const flow = new FlowControl({ maxRecords: 4096, maxBytes: 1024 * KB });
+    // Nothing seen yet: only the record bound applies.
+    expect(flow.room).toBe(4096);
+    for (let i = 0; i < 4; i++) flow.add(1, 100 * KB);
+    // 624 KiB left at about 100 KiB a record: room for 6, not 4,092.
+    expect(flow.room).toBe(6);
+    flow.add(6, 600 * KB);
+    expect(flow.room).toBe(1);
+    expect(flow.peakBytes).toBe(1000 * KB);
+    flow.add(1, 100 * KB);
+    expect(flow.room).toBe(0);
+    // Small records after large ones: the mean follows within about a hundred records.
+    flow.release(11, 1100 * KB);
+    for (let i = 0; i < 128; i++) {
+      flow.add(1, KB);
+      flow.release(1, KB);
+    }
+    expect(flow.room).toBeGreaterThan(900);
+  });
 });

@@ -25,6 +25,7 @@ function fakeEngine() {
     inFlightRecords: 100,
     inFlightBytes: 2048,
     peakInFlightRecords: 300,
+    peakInFlightBytes: 4096,
     assignedPartitions: 0,
     pausedPartitions: 0,
     pauses: 2,
