@@ -1,30 +1,36 @@
 /**
  * `turbine demo`: the quick start's end-to-end run on the local broker. Creates fresh topics,
- * starts the engine with the inventory sample worker, generates stock movements at a fixed
- * rate, shows live progress, drains, verifies the output and prints a summary (human lines on
- * stderr, one JSON line on stdout).
+ * starts the engine with a sample worker (inventory by default; image thumbnails or review
+ * analytics with --workload), generates its records, shows live progress, drains, verifies the
+ * output and prints a summary (human lines on stderr, one JSON line on stdout).
  */
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { ensureTopics } from '../admin/topics.js';
 import { loadConfig } from '../config/load.js';
 import { Engine } from '../engine.js';
 import { createLogger } from '../observability/logger.js';
-import { numberFlag, parseFlags } from './args.js';
+import { enumFlag, numberFlag, parseFlags } from './args.js';
+import { demoWorkload, WORKLOADS } from './demo-workloads.js';
 import { histogramQuantile } from './histogram-quantile.js';
 import { checkInventory } from './inventory-check.js';
 import { describeInventoryCheck, inventoryMatches, type SkuLevels } from './inventory-fold.js';
 import { runLoadgen } from './loadgen.js';
 import { runVerify } from './verify.js';
 
-export const DEMO_HELP = `Usage: turbine demo [--brokers 127.0.0.1:9092] [--count 100000] [--rate 10000] [--pool-size N] [--partitions 6] [--stateless]
+export const DEMO_HELP = `Usage: turbine demo [--workload inventory|image|text] [--brokers 127.0.0.1:9092] [--count N] [--rate R]
+                    [--pool-size N] [--partitions 6] [--stateless]
 
-Runs load generator + engine (inventory sample worker, levels in the state store "levels",
-exactly-once) + verifier against a local Kafka and prints throughput, end-to-end latency
-percentiles, the verification result and the inventory check: every SKU/warehouse's last
-output level and its level in the state store must equal 30 plus the sum of its movements.
---stateless runs the same worker without a store (at-least-once), for comparison only.`;
+Runs load generator + engine + verifier against a local Kafka and prints throughput, end-to-end
+latency percentiles and the verification result.
+  inventory (default): 100,000 stock movements at 10,000/s; the inventory sample worker keeps levels
+    in the state store "levels" (exactly-once), and the summary checks every SKU/warehouse: its
+    last output level and its level in the store must equal 30 plus the sum of its movements.
+    --stateless runs the same worker without a store (at-least-once), for comparison only.
+  image: 2,000 generated JPEG/PNG images (20-500 KB, 1% corrupt) at full speed through
+    workers/thumbnail.ts (128 px WebP); the corrupt ones must be exactly the dead-lettered ones.
+  text: 50,000 generated product reviews (0.1% undecodable) at full speed through workers/text.ts
+    (terms and sentiment); the undecodable ones must be exactly the dead-lettered ones.`;
 
 const discard = () =>
   new Writable({
@@ -48,6 +54,7 @@ export async function runDemo(argv: string[]): Promise<number> {
     'pool-size': { type: 'string' },
     partitions: { type: 'string' },
     stateless: { type: 'boolean' },
+    workload: { type: 'string' },
     help: { type: 'boolean' },
   });
   if (values.help) {
@@ -55,23 +62,29 @@ export async function runDemo(argv: string[]): Promise<number> {
     return 0;
   }
   const brokers = typeof values.brokers === 'string' ? values.brokers : '127.0.0.1:9092';
-  const count = numberFlag(values, 'count', 100_000, { min: 1, max: 100_000_000, integer: true });
-  const rate = numberFlag(values, 'rate', 10_000, { min: 0, max: 10_000_000, integer: true });
+  const workload = demoWorkload(enumFlag(values, 'workload', WORKLOADS, 'inventory'), values.stateless === true);
+  const inventoryRun = workload.name === 'inventory';
+  const count = numberFlag(values, 'count', workload.defaultCount, { min: 1, max: 100_000_000, integer: true });
+  const rate = numberFlag(values, 'rate', workload.defaultRate, { min: 0, max: 10_000_000, integer: true });
   const partitions = numberFlag(values, 'partitions', 6, { min: 1, max: 1000, integer: true });
-  const stateless = values.stateless === true;
+  const stateless = values.stateless === true || !inventoryRun;
   const suffix = randomBytes(3).toString('hex');
-  const input = `turbine-demo-${suffix}-movements`;
-  const output = `turbine-demo-${suffix}-levels`;
+  const input = `turbine-demo-${suffix}-${inventoryRun ? 'movements' : workload.name}`;
+  const output = `turbine-demo-${suffix}-${inventoryRun ? 'levels' : 'out'}`;
   const alerts = `turbine-demo-${suffix}-alerts`;
   const err = process.stderr;
   const tty = err.isTTY === true;
 
-  err.write(`Turbine demo: ${fmt(count)} stock movements at ${rate ? `${fmt(rate)}/s` : 'full speed'} on ${brokers}\n`);
-  err.write(`  topics: ${input} → ${output} (+ low-stock alerts on ${alerts}), ${partitions} partitions\n`);
+  err.write(
+    `Turbine demo: ${fmt(count)} ${workload.records} at ${rate ? `${fmt(rate)}/s` : 'full speed'} on ${brokers}\n`,
+  );
+  err.write(
+    `  topics: ${input} → ${output}${inventoryRun ? ` (+ low-stock alerts on ${alerts})` : ''}, ${partitions} partitions\n`,
+  );
   await ensureTopics(brokers, [
     { name: input, partitions },
     { name: output, partitions },
-    { name: alerts, partitions },
+    ...(inventoryRun ? [{ name: alerts, partitions }] : []),
   ]);
   const config = loadConfig({
     flags: {
@@ -79,10 +92,8 @@ export async function runDemo(argv: string[]): Promise<number> {
       input,
       output,
       group: `turbine-demo-${suffix}`,
-      worker: join(__dirname, '..', '..', 'workers', 'inventory.js'),
-      // Stock levels are state: kept per SKU across batches, durable and queryable.
-      // --stateless (for comparison only): per-batch totals, at-least-once.
-      ...(stateless ? {} : { guarantee: 'exactly-once', stateStore: 'levels' }),
+      worker: workload.workerFile,
+      ...workload.engine,
       metricsPort: 0,
       ...(typeof values['pool-size'] === 'string' ? { poolSize: values['pool-size'] } : {}),
     },
@@ -106,7 +117,7 @@ export async function runDemo(argv: string[]): Promise<number> {
   const started = Date.now();
   let loadSent = 0;
   const load = runLoadgen(
-    { brokers, topic: input, count, rate, partitions, format: 'json', keys: 500, valueSize: 120 },
+    { brokers, topic: input, count, rate, partitions, ...workload.load },
     { stdout: discard(), stderr: discard() },
   ).then((summary) => {
     loadSent = summary.acked;
@@ -146,7 +157,7 @@ export async function runDemo(argv: string[]): Promise<number> {
   const producedOn = new Map(
     (await engine.metrics.recordsProduced.get()).values.map((v) => [String(v.labels.topic), v.value]),
   );
-  err.write('  checking stock levels (outputs and state store) against the movements...\n');
+  if (!stateless) err.write('  checking stock levels (outputs and state store) against the movements...\n');
   const inventory = stateless
     ? null
     : await checkInventory({ brokers, input, output }, INVENTORY_START, (key) => {
@@ -156,7 +167,11 @@ export async function runDemo(argv: string[]): Promise<number> {
   const close = await engine.close();
   err.write('  verifying output against input...\n');
   const report = await runVerify(
-    { brokers, input, output, ordering: 'partition', timeoutMs: 30_000, quiet: true, isolationLevel: 'read_committed' },
+    {
+      ...{ brokers, input, output, ordering: 'partition', quiet: true, isolationLevel: 'read_committed' },
+      // Inputs sent corrupt never get an output: do not wait long for them.
+      timeoutMs: loadSummary.corrupt > 0 ? 3_000 : 30_000,
+    },
     { stdout: discard(), stderr: discard() },
   );
   const seconds = (processedAt - started) / 1000;
@@ -169,25 +184,41 @@ export async function runDemo(argv: string[]): Promise<number> {
     outputs: report.outputs + (producedOn.get(alerts) ?? 0),
     changelogRecords: stateless ? 0 : (producedOn.get(`turbine-demo-${suffix}-levels-changelog`) ?? 0),
     alerts: producedOn.get(alerts) ?? 0,
+    workload: workload.name,
+    inputMB: Number((loadSummary.valueBytes / 1e6).toFixed(1)),
+    corruptSent: loadSummary.corrupt,
     deadLettered: stats.deadLettered,
     drained: close.drained,
     verify: report,
     inventory,
   };
   const levelsOk = inventory === null || inventoryMatches(inventory);
+  // Records sent corrupt on purpose have no output: the verifier counts them as lost. They must be
+  // exactly the dead-lettered ones, no more (an innocent record dead-lettered) and no fewer.
+  const deadOk = summary.deadLettered === loadSummary.corrupt && report.lost === loadSummary.corrupt;
+  const verified = deadOk && report.duplicates === 0 && report.orderViolations === 0;
+  const lostLine =
+    loadSummary.corrupt > 0
+      ? `${report.lost} without output = the ${loadSummary.corrupt} sent corrupt, all dead-lettered`
+      : `lost ${report.lost}`;
   err.write(
     [
       `  records:     ${fmt(summary.records)} in ${summary.durationSec}s → ${fmt(summary.throughputPerSec)} records/s end to end (load offered at ${rate ? fmt(rate) : 'max'}/s)`,
       `  latency:     p50 ${summary.latencyMs.p50} ms, p99 ${summary.latencyMs.p99} ms (record timestamp → output acknowledged; histogram-interpolated)`,
-      `  outputs:     ${fmt(report.outputs)} stock levels, ${fmt(summary.alerts)} low-stock alerts, ${summary.deadLettered} dead-lettered`,
-      `  verify:      lost ${report.lost}, duplicates ${report.duplicates}, order violations ${report.orderViolations} → ${report.lost === 0 && report.orderViolations === 0 ? 'OK' : 'FAILED'}`,
-      inventory === null
-        ? '  state:       off (--stateless: levels are per-batch totals, not stock levels)'
-        : `  state:       ${describeInventoryCheck(inventory)}`,
+      `  input:       ${fmt(summary.records)} ${workload.records}, ${summary.inputMB} MB (${(summary.inputMB / Math.max(seconds, 0.001)).toFixed(1)} MB/s)`,
+      `  outputs:     ${fmt(report.outputs)} ${workload.outputs}${inventoryRun ? `, ${fmt(summary.alerts)} low-stock alerts` : ''}, ${summary.deadLettered} dead-lettered`,
+      `  verify:      ${lostLine}, duplicates ${report.duplicates}, order violations ${report.orderViolations} → ${verified ? 'OK' : 'FAILED'}`,
+      ...(inventoryRun
+        ? [
+            inventory === null
+              ? '  state:       off (--stateless: levels are per-batch totals, not stock levels)'
+              : `  state:       ${describeInventoryCheck(inventory)}`,
+          ]
+        : []),
       '',
     ].join('\n'),
   );
   process.stdout.write(`${JSON.stringify(summary)}\n`);
   void loadSent;
-  return report.lost === 0 && report.orderViolations === 0 && levelsOk ? 0 : 1;
+  return verified && levelsOk ? 0 : 1;
 }
