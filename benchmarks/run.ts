@@ -3,13 +3,16 @@
  * it goes and writes RESULTS.md, results.json and the SVG charts (benchmarks/ for a full run,
  * benchmarks/out/ for --quick or --only unless --out-dir says otherwise).
  *
- *   node dist/benchmarks/run.js [--quick] [--only env,cost,overhead,peers,inventory,scaling,adaptive]
+ *   node dist/benchmarks/run.js [--quick] [--only env,cost,overhead,peers,inventory,scaling,adaptive,state]
  *     [--runs N] [--w 0,20,100,1000] [--peers kafkajs-main,...] [--out-dir DIR] [--brokers B]
+ *
+ * `--only state --out-dir benchmarks` measures the keyed-state section alone and replaces it
+ * between its markers in benchmarks/RESULTS.md (and benchmarks/state.json), leaving the rest.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { CpuBreakdown } from './harness/cpu-accounting.js';
 import { environment } from './harness/environment.js';
@@ -23,6 +26,8 @@ import {
   SECTIONS,
   type Section,
   type SoakSummary,
+  type StateDrainRow,
+  type StateReport,
   type ThroughputRow,
 } from './harness/report.js';
 import { CHART_FILES, latencyChart, throughputChart } from './harness/results-charts.js';
@@ -47,12 +52,16 @@ import {
   type TurbineSetup,
   VALUE_SIZE,
 } from './harness/scenarios.js';
+import { drainInventory, measureRestore, STATE_STORE, stateDrainRow, stateFlags } from './harness/state-scenarios.js';
+import { renderStateSection, replaceStateSection } from './harness/state-section.js';
 import { median } from './harness/statistics.js';
 
 const USAGE = `Usage: npm run bench -- [options]   (node dist/benchmarks/run.js after npm run build)
 
   --quick              small topics, one run each, latency 4 s: for development (writes benchmarks/out/)
-  --only S1,S2         sections: env, cost, overhead, peers, inventory, scaling, adaptive (default all)
+  --only S1,S2         sections: env, cost, overhead, peers, inventory, scaling, adaptive, state
+                       (default all); --only state --out-dir benchmarks replaces only the keyed-state
+                       section of benchmarks/RESULTS.md
   --runs N             drains per Turbine row, median reported (default 3, --quick 1)
   --w 0,20,100,1000    spin costs in µs per record
   --peers P1,P2        peers called through benchmarks/peers/run-peer.sh (default kafkajs-main,
@@ -68,6 +77,14 @@ const DEFAULT_PEERS = ['kafkajs-main', 'kafkajs-piscina', 'parallel-consumer', '
 const FULL_COUNTS: Record<number, number> = { 0: 120_000, 20: 80_000, 100: 60_000, 1000: 8_000 };
 const INVENTORY_COUNT = 100_000;
 const SCALING_W = 100;
+/** Keyed state: records per input topic, the overlap comparison's key counts, and the restored changelog's keys. */
+const STATE_COUNT = 100_000;
+const STATE_FEW_KEYS = 20;
+const STATE_MANY_KEYS = 50_000;
+const STATE_MOST_KEYS = 1_000_000;
+const RESTORE_KEYS = 1_000_000;
+/** The last keyed-state section measured into benchmarks/ (a run without it renders this one). */
+const STATE_FILE = 'state.json';
 
 interface Options {
   /** A results.json to render instead of measuring. */
@@ -142,7 +159,8 @@ function parseOptions(): Options {
     sections,
     ws: (values.w ?? '0,20,100,1000').split(',').map(Number),
     peers: values.peers === undefined ? DEFAULT_PEERS : values.peers.split(',').filter((p) => p !== ''),
-    outDir: values['out-dir'] ?? join(ROOT, 'benchmarks', partial ? 'out' : ''),
+    // Absolute, so that `--out-dir benchmarks` is recognized as benchmarks/ (writeOutputs compares paths).
+    outDir: resolve(values['out-dir'] ?? join(ROOT, 'benchmarks', partial ? 'out' : '')),
     poolSize: cpus().length,
     latencySeconds: quick ? 4 : 10,
     command: `npm run bench --${process.argv.length > 2 ? ` ${process.argv.slice(2).join(' ')}` : ''}`,
@@ -154,15 +172,23 @@ function newRow(system: string, order: Order | null, w: number, threads: number,
   return row;
 }
 
-/** Repeats a drain `runs` times into `row`; the first failure marks the row not run. */
+/** Each row's CPU breakdowns by run, kept across calls (repeatDrain's onlyRun). */
+const cpuByRow = new WeakMap<ThroughputRow, Array<CpuBreakdown | null>>();
+
+/**
+ * Repeats a drain `runs` times into `row`; the first failure marks the row not run. With
+ * `onlyRun`, drains once, as run `onlyRun` of `runs` (rows drained a run at a time, in turn).
+ */
 async function repeatDrain(
   o: Options,
   row: ThroughputRow,
   label: string,
   drain: () => Promise<DrainRun>,
+  onlyRun?: number,
 ): Promise<ThroughputRow> {
-  const cpuByRun: Array<CpuBreakdown | null> = [];
-  for (let i = 1; i <= o.runs; i++) {
+  const cpuByRun = cpuByRow.get(row) ?? [];
+  cpuByRow.set(row, cpuByRun);
+  for (let i = onlyRun ?? 1; i <= (onlyRun ?? o.runs); i++) {
     try {
       const r = await drain();
       row.runs.push(Math.round(r.perSec));
@@ -451,6 +477,111 @@ async function adaptive(o: Options, report: BenchReport): Promise<void> {
   }
 }
 
+/**
+ * Keyed state (issue 13): the inventory worker stateless at-least-once, stateless exactly-once
+ * and stateful on one topic, the stateful one on topics of few and of very many keys as well
+ * (key-overlap waits), and the restore of a large changelog.
+ */
+async function keyedState(o: Options): Promise<StateReport> {
+  const begun = Date.now();
+  const records = o.quick ? 15_000 : STATE_COUNT;
+  const report: StateReport = {
+    env: environment(),
+    command: o.command,
+    quick: o.quick,
+    runs: o.runs,
+    partitions: PARTITIONS,
+    poolSize: o.poolSize,
+    valueSize: VALUE_SIZE,
+    records,
+    fewKeys: STATE_FEW_KEYS,
+    manyKeys: STATE_MANY_KEYS,
+    mostKeys: STATE_MOST_KEYS,
+    store: STATE_STORE,
+    rows: [],
+    restore: { fill: null, runs: [], baseline: null, storeHeap: null },
+    durationMs: 0,
+  };
+  const row = (label: string, guarantee: StateDrainRow['guarantee'], stateful: boolean, keys: number) =>
+    stateDrainRow(
+      label,
+      guarantee,
+      stateful,
+      keys,
+      newRow(`turbine inventory, ${label}`, 'partition', 0, o.poolSize, 1, records),
+    );
+  report.rows = [
+    row('stateless, at-least-once', 'at-least-once', false, STATE_MANY_KEYS),
+    row('stateless, exactly-once', 'exactly-once', false, STATE_MANY_KEYS),
+    row('stateful, exactly-once', 'exactly-once', true, STATE_MANY_KEYS),
+    row('stateful, exactly-once', 'exactly-once', true, STATE_FEW_KEYS),
+    row('stateful, exactly-once', 'exactly-once', true, STATE_MOST_KEYS),
+  ];
+  await drainStateRows(o, records, report.rows);
+  report.restore = await measureRestore(o.brokers, o.quick ? 100_000 : RESTORE_KEYS, o.runs, o.poolSize, log);
+  report.durationMs = Date.now() - begun;
+  return report;
+}
+
+/**
+ * Fills one topic per key count, then drains them with each row's configuration a run at a
+ * time, every row in turn: on a shared machine, load that comes and goes then falls on all rows
+ * of a round alike, and the ratios within a round hold up better than the medians.
+ */
+async function drainStateRows(o: Options, records: number, rows: StateDrainRow[]): Promise<void> {
+  const inputs = new Map<number, string>();
+  try {
+    for (const keys of new Set(rows.map((r) => r.keys))) {
+      const input = randomTopic(`state-${keys}`);
+      inputs.set(keys, input);
+      log(`state: filling ${input} with ${fmt(records)} JSON stock movements over ${fmt(keys)} keys...`);
+      await fillTopic(o.brokers, input, records, { format: 'json', keys });
+    }
+    for (let run = 1; run <= o.runs; run++) {
+      for (const row of rows) {
+        const flags = stateFlags(row.guarantee, row.stateful);
+        const input = inputs.get(row.keys)!;
+        await repeatDrain(
+          o,
+          row.throughput,
+          `state ${row.label}, ${fmt(row.keys)} keys`,
+          async () => {
+            const timeout = drainTimeout(records, 0, o.poolSize);
+            const r = await drainInventory(o.brokers, input, records, o.poolSize, flags, timeout);
+            if (r.batchesDispatched !== null) row.batchesDispatched.push(r.batchesDispatched);
+            if (r.batchesDelayed !== null) row.batchesDelayed.push(r.batchesDelayed);
+            if (r.changelogRecords !== null) row.changelogRecords.push(r.changelogRecords);
+            return r;
+          },
+          run,
+        );
+      }
+    }
+  } catch (error) {
+    for (const row of rows) row.throughput.notRun ??= errorText(error);
+    log(`state: ${errorText(error)}`);
+  } finally {
+    const topics = [...inputs.values()];
+    await dropTopics(o.brokers, [...topics, ...topics.map((t) => `${t}.dlq`)]);
+  }
+}
+
+/** The newer of two keyed-state sections (by their run's date), or null. */
+function newerState(a: StateReport | null | undefined, b: StateReport | null | undefined): StateReport | null {
+  if (!a || !b) return a ?? b ?? null;
+  return a.env.date >= b.env.date ? a : b;
+}
+
+function readState(): StateReport | null {
+  const file = join(ROOT, 'benchmarks', STATE_FILE);
+  if (!existsSync(file)) return null;
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as StateReport;
+  } catch {
+    return null;
+  }
+}
+
 function readSoak(): SoakSummary | null {
   const file = join(ROOT, 'benchmarks', 'soak.json');
   if (!existsSync(file)) return null;
@@ -463,6 +594,17 @@ function readSoak(): SoakSummary | null {
 
 function writeOutputs(o: Options, report: BenchReport): void {
   mkdirSync(o.outDir, { recursive: true });
+  if (report.state && o.sections.includes('state'))
+    writeFileSync(join(o.outDir, STATE_FILE), `${JSON.stringify(report.state, null, 2)}\n`);
+  if (o.outDir === join(ROOT, 'benchmarks') && o.sections.length === 1 && o.sections[0] === 'state') {
+    // The keyed-state section alone: the rest of RESULTS.md stays as the last full run left it.
+    if (!report.state) return;
+    const file = join(o.outDir, 'RESULTS.md');
+    const doc = existsSync(file) ? readFileSync(file, 'utf8') : '';
+    writeFileSync(file, replaceStateSection(doc, renderStateSection(report.state)));
+    log(`wrote the keyed-state section of ${file}`);
+    return;
+  }
   writeFileSync(join(o.outDir, 'results.json'), `${JSON.stringify(report, null, 2)}\n`);
   writeFileSync(join(o.outDir, CHART_FILES.throughput), throughputChart(report));
   writeFileSync(join(o.outDir, CHART_FILES.latency), latencyChart(report));
@@ -483,7 +625,7 @@ async function main(): Promise<void> {
   const o = parseOptions();
   if (o.render !== undefined) {
     const saved = JSON.parse(readFileSync(o.render, 'utf8')) as BenchReport;
-    const report = { ...saved, soak: readSoak() ?? saved.soak };
+    const report = { ...saved, soak: readSoak() ?? saved.soak, state: newerState(saved.state, readState()) };
     writeOutputs({ ...o, sections: report.settings.sections }, report);
     return;
   }
@@ -509,6 +651,8 @@ async function main(): Promise<void> {
     scaling: [],
     adaptive: { available: false, note: 'not run', rows: [] },
     soak: readSoak(),
+    // A run without the section shows the last one measured into benchmarks/.
+    state: o.sections.includes('state') ? null : readState(),
     durationMs: 0,
   };
   for (const [k, v] of Object.entries(report.env)) log(`${k}: ${v}`);
@@ -542,7 +686,11 @@ async function main(): Promise<void> {
     await scaling(o, report);
     checkpoint();
   }
-  if (o.sections.includes('adaptive')) await adaptive(o, report);
+  if (o.sections.includes('adaptive')) {
+    await adaptive(o, report);
+    checkpoint();
+  }
+  if (o.sections.includes('state')) report.state = await keyedState(o);
   checkpoint();
   log(`done in ${(report.durationMs / 60_000).toFixed(1)} min`);
 }

@@ -3,24 +3,16 @@
  * charts named in CHART_FILES next to it).
  */
 import type { CpuBreakdown } from './cpu-accounting.js';
-import type { BenchReport, LatencyRow, Order, Quantiles, Section, ThroughputRow } from './report.js';
+import { num, pct, runsCell, table } from './markdown.js';
+import type { BenchReport, LatencyRow, Order, Quantiles, Section } from './report.js';
 import { CHART_FILES } from './results-charts.js';
+import { SECTION_END, SECTION_START } from './scaling-doc.js';
 import { LATENCY_WARMUP_S } from './scenarios.js';
+import { renderStateSection, STATE_COMMAND, STATE_HEADING } from './state-section.js';
 import { cpuEfficiency } from './statistics.js';
 import { evaluateTargets, turbineRow } from './targets.js';
 
-const num = (n: number | null | undefined) =>
-  n === null || n === undefined ? '–' : Math.round(n).toLocaleString('en-US');
 const ms = (n: number | null | undefined) => (n === null || n === undefined ? '–' : String(n));
-const pct = (n: number | null) => (n === null ? '–' : `${(n * 100).toFixed(0)}%`);
-
-function table(header: string[], rows: string[][]): string[] {
-  return [
-    `| ${header.join(' | ')} |`,
-    `|${header.map(() => '---').join('|')}|`,
-    ...rows.map((r) => `| ${r.join(' | ')} |`),
-  ];
-}
 
 const cores = (n: number | null | undefined) => (n === null || n === undefined ? '–' : n.toFixed(2));
 const us = (n: number | null | undefined) => (n === null || n === undefined ? '–' : n.toFixed(1));
@@ -59,11 +51,6 @@ function cpuCells(cpu: CpuBreakdown | undefined): string[] {
 
 const CPU_NOTE =
   "Where the cores went over the same window, from /proc (utime + stime of each thread of the engine process, the broker's JVM, and the machine's /proc/stat), in cores = CPU seconds ÷ wall seconds. Worker + helper threads = the pool's worker threads plus V8 / libuv helper threads (all named `node`); librdkafka = threads named `rdk:*`; engine threads that exited = what the process total (/proc/<pid>/stat) gained beyond its live threads; rest = machine busy − the named parts (other processes: the load generator in latency runs, other users of this machine, the harness); steal = time the hypervisor gave to other guests. Threads are read in whole 10 ms ticks, so the parts add up to machine busy within a few hundredths of a core.";
-
-function runsCell(row: ThroughputRow): string {
-  if (row.notRun) return `not run: ${row.notRun}`;
-  return row.runs.map((r) => num(r)).join(', ');
-}
 
 function notRunSection(report: BenchReport, section: Section): string[] | null {
   return report.settings.sections.includes(section)
@@ -348,6 +335,17 @@ function soakSection(report: BenchReport): string[] {
   return out;
 }
 
+/**
+ * The keyed-state section between markers, so that a run of that section alone can replace it
+ * (state-section.ts): this run's figures, or the last ones saved in benchmarks/state.json.
+ */
+function stateSection(report: BenchReport): string[] {
+  const body = report.state
+    ? renderStateSection(report.state)
+    : `${STATE_HEADING}\n\n_Not measured yet: \`${STATE_COMMAND}\`._`;
+  return ['', SECTION_START, body, SECTION_END];
+}
+
 function closingNote(report: BenchReport): string[] {
   const quote: string[] = [];
   const w0 = turbineRow(report, 0, 'partition');
@@ -402,6 +400,7 @@ export function renderResults(report: BenchReport): string {
     ...scalingSection(report),
     ...adaptiveSection(report),
     ...soakSection(report),
+    ...stateSection(report),
     ...closingNote(report),
     '',
   ];

@@ -130,7 +130,95 @@ export interface SoakSummary {
   p99Ms: number | null;
 }
 
-export const SECTIONS = ['env', 'cost', 'overhead', 'peers', 'inventory', 'scaling', 'adaptive'] as const;
+/** One configuration of the keyed-state section drained --runs times, with the engine's counters of each run. */
+export interface StateDrainRow {
+  label: string;
+  guarantee: 'at-least-once' | 'exactly-once';
+  stateful: boolean;
+  /** Distinct keys in the input topic. */
+  keys: number;
+  throughput: ThroughputRow;
+  /** turbine_batches_dispatched_total, turbine_state_batches_delayed_total and turbine_state_changelog_records_total at the end of each run. */
+  batchesDispatched: number[];
+  batchesDelayed: number[];
+  changelogRecords: number[];
+}
+
+/** What an engine process held: /proc VmRSS and its main thread's V8 heap in use and external memory, bytes. */
+export interface EngineMemory {
+  rssBytes: number;
+  heapUsedBytes: number;
+  externalBytes: number;
+}
+
+/** One engine start that restored the whole changelog. */
+export interface RestoreRun {
+  /** turbine_state_restored_records_total. */
+  records: number;
+  /** turbine_state_restore_duration_seconds (its sum: one observation per restore). */
+  seconds: number;
+  /** Restores the engine made (the histogram's count): 1 when one assignment restored every partition. */
+  restores: number;
+  /** From spawning the process to the state being restored (startup, group join and restore). */
+  startToRestoredMs: number;
+  /** The engine's memory right after the restore (no forced collection). */
+  memory: EngineMemory | null;
+}
+
+/** The changelog filled for the restore: how, how big, how fast. */
+export interface ChangelogFill {
+  keys: number;
+  partitions: number;
+  /** key + value + header bytes as produced (before lz4). */
+  payloadBytes: number;
+  /** The partitions' log segments on the broker's disk, when its data directory is readable. */
+  diskBytes: number | null;
+  perSec: number;
+  /** One changelog value, as written. */
+  sampleValue: string;
+}
+
+/** The store's maps alone: the changelog read by restore.ts in a `node --expose-gc` process, heap measured after full collections. */
+export interface StoreHeap {
+  keys: number;
+  heapUsedBytes: number;
+  readSeconds: number;
+  /** Where the cores went during that read (this process's threads, the broker, the machine). */
+  cpu?: CpuBreakdown;
+}
+
+export interface StateRestoreReport {
+  fill: ChangelogFill | null;
+  runs: RestoreRun[];
+  /** An engine restoring an empty changelog, for the memory baseline. */
+  baseline: EngineMemory | null;
+  storeHeap: StoreHeap | null;
+  notRun?: string;
+}
+
+/** The keyed-state section (issue 13): its own run's environment, so it can be regenerated alone. */
+export interface StateReport {
+  env: EnvironmentInfo;
+  command: string;
+  quick: boolean;
+  runs: number;
+  partitions: number;
+  poolSize: number;
+  valueSize: number;
+  /** Records per input topic. */
+  records: number;
+  /** Key counts of the overlap comparison (stateful only): the throughput rows use manyKeys. */
+  fewKeys: number;
+  manyKeys: number;
+  /** More keys than manyKeys, where batches of a partition rarely share one (absent in older results). */
+  mostKeys?: number;
+  store: string;
+  rows: StateDrainRow[];
+  restore: StateRestoreReport;
+  durationMs: number;
+}
+
+export const SECTIONS = ['env', 'cost', 'overhead', 'peers', 'inventory', 'scaling', 'adaptive', 'state'] as const;
 export type Section = (typeof SECTIONS)[number];
 
 export interface BenchReport {
@@ -153,5 +241,7 @@ export interface BenchReport {
   scaling: ThroughputRow[];
   adaptive: { available: boolean; note: string; rows: AdaptiveRow[] };
   soak: SoakSummary | null;
+  /** The keyed-state section: this run's, or the last one saved in benchmarks/state.json (absent in older results). */
+  state?: StateReport | null;
   durationMs: number;
 }
