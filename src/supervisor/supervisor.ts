@@ -22,8 +22,12 @@ import { ChildHandle } from './child-handle.js';
 import { ProcessFigures, type SupervisedProcess, type SupervisorView, supervisorEndpoints } from './endpoints.js';
 import { DEFAULT_RESTART_POLICY, RestartPolicy, type RestartPolicyOptions } from './restart-policy.js';
 
-/** Beyond the processes' own backstop (shutdownTimeoutMs + BACKSTOP_GRACE_MS): when they are killed. */
-const STOP_MARGIN_MS = 5_000;
+/**
+ * Beyond the processes' own backstop (shutdownTimeoutMs + BACKSTOP_GRACE_MS, whose
+ * process.exit() can itself wait on a librdkafka thread): when they are killed. Small, so the
+ * whole stop stays within a grace period of shutdownTimeoutMs + 15 s (45 s in deploy/).
+ */
+const STOP_MARGIN_MS = 2_000;
 
 export interface SupervisorOptions {
   /** The engine process entry; defaults to the compiled child.js next to this module. */
