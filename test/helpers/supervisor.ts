@@ -35,7 +35,7 @@ export async function metricValue(port: number, series: string): Promise<number 
 
 /** Waits until every engine process is running with `each` partitions. */
 export async function waitBalanced(port: number, processes: number, each: number, timeoutMs = 60_000): Promise<void> {
-  let last: SupervisorStats | null = null;
+  let last = null as SupervisorStats | null;
   const poll = setInterval(() => {
     supervisorStats(port).then((s) => {
       last = s;
