@@ -4,6 +4,9 @@
 #   docker build -t turbine .
 #   docker run --rm -e TURBINE_BROKERS=kafka:9092 -e TURBINE_INPUT=in -e TURBINE_OUTPUT=out \
 #     -e TURBINE_GROUP=g -e TURBINE_WORKER=/app/dist/workers/inventory.js turbine
+# On a container with many CPUs add -e TURBINE_PROCESSES=auto (one engine process per 4 CPUs of
+# the quota, each with its share of TURBINE_POOL_SIZE): one process's main thread stops near
+# 25,000 records/s whatever its pool (docs/scaling.md). Port 9464 then serves all of them.
 
 FROM node:20-bookworm AS build
 RUN apt-get update \
@@ -37,6 +40,7 @@ USER node
 EXPOSE 9464
 HEALTHCHECK --interval=15s --timeout=3s --start-period=30s --retries=3 \
   CMD node -e "require('http').get('http://127.0.0.1:'+(process.env.TURBINE_METRICS_PORT||9464)+'/healthz',r=>process.exit(r.statusCode===200?0:1)).on('error',()=>process.exit(1))"
-# tini as PID 1 forwards SIGTERM to Node, which drains before exiting.
+# tini as PID 1 forwards SIGTERM to Node, which drains before exiting (with TURBINE_PROCESSES > 1,
+# to the supervisor, which drains every engine process and exits 0 only if all drained).
 ENTRYPOINT ["/usr/bin/tini", "--", "node", "/app/bin/turbine.js"]
 CMD ["run"]
