@@ -124,7 +124,9 @@ export interface ChangelogTarget {
 /**
  * Keyed state: one changelog record per changed key, on the input's partition number (the
  * changelog has the input's partition count), keyed by the record key, with the encoded value or
- * a tombstone (null) for a deleted key, and the input offset that made it as a lineage header.
+ * a tombstone (null) for a deleted key, and the input offset that made it as its one header. The
+ * input topic and partition are those of the changelog's group and partition, so they are not
+ * repeated: every header costs produce() and every restore to convert.
  */
 export function changelogMessages(
   changelog: ChangelogTarget,
@@ -133,18 +135,13 @@ export function changelogMessages(
   offsets: ReadonlyMap<string, number>,
   group: DeliveryGroup,
 ): OutboundMessage[] {
-  const partitionText = String(source.partition);
   return changes.map(
     ([key, json]): OutboundMessage => ({
       topic: changelog.topic,
       partition: source.partition,
       key: Buffer.from(key, 'latin1'),
       value: json === null ? null : changelog.encode(json),
-      headers: [
-        { [LINEAGE_HEADERS.topic]: source.topic } as Kafka.MessageHeader,
-        { [LINEAGE_HEADERS.partition]: partitionText } as Kafka.MessageHeader,
-        { [LINEAGE_HEADERS.offset]: String(offsets.get(key) ?? -1) } as Kafka.MessageHeader,
-      ],
+      headers: [{ [LINEAGE_HEADERS.offset]: String(offsets.get(key) ?? -1) } as Kafka.MessageHeader],
       group,
       attempts: 0,
     }),

@@ -6,6 +6,7 @@ import type { DeadLetter } from '../../../src/dispatch/batch-runner';
 import type { EncodedOutput } from '../../../src/dispatch/codec';
 import {
   buildMessages,
+  changelogMessages,
   DEAD_LETTER_HEADERS,
   LINEAGE_HEADERS,
   outputPartition,
@@ -114,4 +115,28 @@ describe('outputPartition', () => {
     expect(outputPartition(new Map([['o', 4]]), 'o', Buffer.from('k'), 6)).toBe(-1);
     expect(outputPartition(new Map(), 'o', null, 6)).toBe(-1);
   });
+});
+
+test('changelog records: one per changed key on the input partition, a tombstone for a delete, the source offset as their one header', () => {
+  const changelog = { topic: 'g-levels-changelog', encode: (json: string) => Buffer.from(`enc:${json}`) };
+  const offsets = new Map([
+    ['a', 10],
+    ['b', 12],
+  ]);
+  const messages = changelogMessages(
+    changelog,
+    { topic: 'in', partition: 3 },
+    [
+      ['a', '{"WH-1":5}'],
+      ['b', null],
+    ],
+    offsets,
+    group,
+  );
+  expect(
+    messages.map((m) => [m.topic, m.partition, m.key?.toString('latin1'), m.value?.toString() ?? null, m.headers]),
+  ).toEqual([
+    ['g-levels-changelog', 3, 'a', 'enc:{"WH-1":5}', [{ [LINEAGE_HEADERS.offset]: '10' }]],
+    ['g-levels-changelog', 3, 'b', null, [{ [LINEAGE_HEADERS.offset]: '12' }]],
+  ]);
 });
