@@ -30,3 +30,8 @@ if [[ ! -f node_modules/.turbine-lock-hash ]] || [[ "$(cat node_modules/.turbine
   npm ci --no-audit --no-fund --foreground-scripts=false
   echo "$lock_hash" > node_modules/.turbine-lock-hash
 fi
+# A later `npm install <pkg>` can re-extract and rebuild node-rdkafka without running this
+# package's postinstall, which drops the delivery-report patch (NOTES.md): apply it again.
+if ! grep -q '100000UL' node_modules/node-rdkafka/src/callbacks.cc 2>/dev/null; then
+  node scripts/patch-node-rdkafka.js
+fi
