@@ -3,11 +3,13 @@
  * it goes and writes RESULTS.md, results.json and the SVG charts (benchmarks/ for a full run,
  * benchmarks/out/ for --quick or --only unless --out-dir says otherwise).
  *
- *   node dist/benchmarks/run.js [--quick] [--only env,cost,overhead,peers,inventory,scaling,adaptive,state]
+ *   node dist/benchmarks/run.js [--quick] [--only env,cost,overhead,peers,inventory,scaling,adaptive,state,workloads]
  *     [--runs N] [--w 0,20,100,1000] [--peers kafkajs-main,...] [--out-dir DIR] [--brokers B]
  *
  * `--only state --out-dir benchmarks` measures the keyed-state section alone and replaces it
- * between its markers in benchmarks/RESULTS.md (and benchmarks/state.json), leaving the rest.
+ * between its markers in benchmarks/RESULTS.md (and benchmarks/state.json), leaving the rest;
+ * `--only workloads --out-dir benchmarks` does the same for the real-workloads section
+ * (benchmarks/workloads.json).
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -25,10 +27,15 @@ import {
   type Order,
   SECTIONS,
   type Section,
+  type SectionRun,
   type SoakSummary,
   type StateDrainRow,
   type StateReport,
   type ThroughputRow,
+  type WorkloadName,
+  type WorkloadResult,
+  type WorkloadSystem,
+  type WorkloadsReport,
 } from './harness/report.js';
 import { CHART_FILES, latencyChart, throughputChart } from './harness/results-charts.js';
 import { renderScalingSection, updateGeneratedSection } from './harness/scaling-doc.js';
@@ -55,13 +62,16 @@ import {
 import { drainInventory, measureRestore, STATE_STORE, stateDrainRow, stateFlags } from './harness/state-scenarios.js';
 import { renderStateSection, replaceStateSection } from './harness/state-section.js';
 import { median } from './harness/statistics.js';
+import { drainWorkload, fillWorkload, relativeToRoot, WORKLOAD_SPECS } from './harness/workload-scenarios.js';
+import { replaceWorkloadsSection } from './harness/workload-section.js';
 
 const USAGE = `Usage: npm run bench -- [options]   (node dist/benchmarks/run.js after npm run build)
 
   --quick              small topics, one run each, latency 4 s: for development (writes benchmarks/out/)
-  --only S1,S2         sections: env, cost, overhead, peers, inventory, scaling, adaptive, state
-                       (default all); --only state --out-dir benchmarks replaces only the keyed-state
-                       section of benchmarks/RESULTS.md
+  --only S1,S2         sections: env, cost, overhead, peers, inventory, scaling, adaptive, state,
+                       workloads (default all); --only state --out-dir benchmarks replaces only the
+                       keyed-state section of benchmarks/RESULTS.md, --only workloads only the
+                       real-workloads one (both: both)
   --runs N             drains per Turbine row, median reported (default 3, --quick 1)
   --w 0,20,100,1000    spin costs in µs per record
   --peers P1,P2        peers called through benchmarks/peers/run-peer.sh (default kafkajs-main,
@@ -85,6 +95,27 @@ const STATE_MOST_KEYS = 1_000_000;
 const RESTORE_KEYS = 1_000_000;
 /** The last keyed-state section measured into benchmarks/ (a run without it renders this one). */
 const STATE_FILE = 'state.json';
+/**
+ * Real workloads (issue 14): records per topic, full and --quick. 2,000 images (about 214 MB) take
+ * Turbine about 10 s on 2 cores and the bare loop about twice that; 100,000 reviews about 6 s.
+ */
+const WORKLOAD_COUNTS: Record<WorkloadName, { full: number; quick: number }> = {
+  image: { full: 2_000, quick: 200 },
+  text: { full: 100_000, quick: 10_000 },
+};
+/** loadgen's seed for both workloads: every run drains the same images and reviews. */
+const WORKLOAD_SEED = 1;
+/**
+ * No corrupt values: a corrupt record costs Turbine retries of its whole batch before it is
+ * dead-lettered, which the peer and the bare loop have no equivalent of, so it would measure
+ * failure handling rather than the work. The dead-letter path has its own integration tests.
+ */
+const WORKLOAD_CORRUPT_RATE = 0;
+const WORKLOAD_SYSTEMS: readonly WorkloadSystem[] = ['turbine', 'kafkajs-piscina', 'bare-loop'];
+/** The last real-workloads section measured into benchmarks/ (a run without it renders this one). */
+const WORKLOADS_FILE = 'workloads.json';
+/** Sections that can be measured alone into benchmarks/, replacing only their part of RESULTS.md. */
+const ALONE_SECTIONS: readonly Section[] = ['state', 'workloads'];
 
 interface Options {
   /** A results.json to render instead of measuring. */
@@ -477,6 +508,18 @@ async function adaptive(o: Options, report: BenchReport): Promise<void> {
   }
 }
 
+/** The run a section measured alone records: environment, command, counts. */
+function sectionRun(o: Options): SectionRun {
+  return {
+    env: environment(),
+    command: o.command,
+    quick: o.quick,
+    runs: o.runs,
+    partitions: PARTITIONS,
+    poolSize: o.poolSize,
+  };
+}
+
 /**
  * Keyed state (issue 13): the inventory worker stateless at-least-once, stateless exactly-once
  * and stateful on one topic, the stateful one on topics of few and of very many keys as well
@@ -486,12 +529,7 @@ async function keyedState(o: Options): Promise<StateReport> {
   const begun = Date.now();
   const records = o.quick ? 15_000 : STATE_COUNT;
   const report: StateReport = {
-    env: environment(),
-    command: o.command,
-    quick: o.quick,
-    runs: o.runs,
-    partitions: PARTITIONS,
-    poolSize: o.poolSize,
+    ...sectionRun(o),
     valueSize: VALUE_SIZE,
     records,
     fewKeys: STATE_FEW_KEYS,
@@ -566,43 +604,124 @@ async function drainStateRows(o: Options, records: number, rows: StateDrainRow[]
   }
 }
 
-/** The newer of two keyed-state sections (by their run's date), or null. */
-function newerState(a: StateReport | null | undefined, b: StateReport | null | undefined): StateReport | null {
+/**
+ * Real workloads (issue 14): for images, then reviews, one topic filled by loadgen, drained by
+ * Turbine, the KafkaJS + Piscina peer and the bare loop a run at a time, all three in turn.
+ */
+async function realWorkloads(o: Options): Promise<WorkloadsReport> {
+  const begun = Date.now();
+  const report: WorkloadsReport = {
+    ...sectionRun(o),
+    results: [],
+    durationMs: 0,
+  };
+  for (const workload of ['image', 'text'] as const) report.results.push(await drainWorkloadRounds(o, workload));
+  report.durationMs = Date.now() - begun;
+  return report;
+}
+
+async function drainWorkloadRounds(o: Options, workload: WorkloadName): Promise<WorkloadResult> {
+  const records = o.quick ? WORKLOAD_COUNTS[workload].quick : WORKLOAD_COUNTS[workload].full;
+  const spec = WORKLOAD_SPECS[workload];
+  const result: WorkloadResult = {
+    workload,
+    worker: relativeToRoot(spec.worker),
+    valueFormat: spec.valueFormat,
+    records,
+    seed: WORKLOAD_SEED,
+    corruptRate: WORKLOAD_CORRUPT_RATE,
+    corrupt: 0,
+    inputBytes: 0,
+    fillPerSec: null,
+    rows: WORKLOAD_SYSTEMS.map((system) => ({ system, threads: system === 'bare-loop' ? 1 : o.poolSize, runs: [] })),
+  };
+  const input = randomTopic(`workload-${workload}`);
+  // A safety net, not a measurement: a busy machine may get 30 images/s out of the bare loop.
+  const timeoutMs = 120_000 + records * (workload === 'image' ? 40 : 1);
+  try {
+    log(`workloads: filling ${input} with ${fmt(records)} ${workload} values (seed ${WORKLOAD_SEED})...`);
+    const fill = await fillWorkload(o.brokers, input, workload, records, WORKLOAD_SEED, WORKLOAD_CORRUPT_RATE);
+    result.inputBytes = fill.valueBytes;
+    result.corrupt = fill.corrupt;
+    result.fillPerSec = Math.round(fill.ratePerSec);
+    log(`workloads: ${(fill.valueBytes / 1e6).toFixed(1)} MB at ${fmt(fill.ratePerSec)} records/s`);
+    for (let run = 1; run <= o.runs; run++) {
+      for (const row of result.rows) {
+        // The first failure ends a row: its runs stay the first rounds (roundRatio pairs them by index).
+        if (row.notRun) continue;
+        const label = `workloads ${workload} ${row.system} run ${run}/${o.runs}`;
+        try {
+          const r = await drainWorkload(row.system, {
+            brokers: o.brokers,
+            input,
+            records,
+            inputBytes: fill.valueBytes,
+            workload,
+            threads: row.threads,
+            timeoutMs,
+          });
+          row.runs.push(r);
+          log(
+            `${label}: ${fmt(r.perSec)} records/s, ${r.mbPerSec.toFixed(1)} MB/s, ${fmt(r.check.sources)} outputs checked${r.cpu ? `, process ${(r.cpu.cores.main + r.cpu.cores.workers + r.cpu.cores.librdkafka).toFixed(2)} cores (main ${r.cpu.cores.main.toFixed(2)})` : ''}`,
+          );
+        } catch (error) {
+          row.notRun = errorText(error);
+          log(`${label} failed: ${row.notRun}`);
+        }
+      }
+    }
+  } catch (error) {
+    result.notRun = errorText(error);
+    log(`workloads ${workload}: ${result.notRun}`);
+  } finally {
+    await dropTopics(o.brokers, [input, `${input}.dlq`]);
+  }
+  return result;
+}
+
+/** The newer of two saved sections (by their run's date), or null. */
+function newer<T extends { env: { date: string } }>(a: T | null | undefined, b: T | null | undefined): T | null {
   if (!a || !b) return a ?? b ?? null;
   return a.env.date >= b.env.date ? a : b;
 }
 
-function readState(): StateReport | null {
-  const file = join(ROOT, 'benchmarks', STATE_FILE);
+/** A section saved in benchmarks/ by its last run, or null. */
+function readSaved<T>(name: string): T | null {
+  const file = join(ROOT, 'benchmarks', name);
   if (!existsSync(file)) return null;
   try {
-    return JSON.parse(readFileSync(file, 'utf8')) as StateReport;
+    return JSON.parse(readFileSync(file, 'utf8')) as T;
   } catch {
     return null;
   }
 }
 
+function readState(): StateReport | null {
+  return readSaved<StateReport>(STATE_FILE);
+}
+
+function readWorkloads(): WorkloadsReport | null {
+  return readSaved<WorkloadsReport>(WORKLOADS_FILE);
+}
+
 function readSoak(): SoakSummary | null {
-  const file = join(ROOT, 'benchmarks', 'soak.json');
-  if (!existsSync(file)) return null;
-  try {
-    return JSON.parse(readFileSync(file, 'utf8')) as SoakSummary;
-  } catch {
-    return null;
-  }
+  return readSaved<SoakSummary>('soak.json');
 }
 
 function writeOutputs(o: Options, report: BenchReport): void {
   mkdirSync(o.outDir, { recursive: true });
   if (report.state && o.sections.includes('state'))
     writeFileSync(join(o.outDir, STATE_FILE), `${JSON.stringify(report.state, null, 2)}\n`);
-  if (o.outDir === join(ROOT, 'benchmarks') && o.sections.length === 1 && o.sections[0] === 'state') {
-    // The keyed-state section alone: the rest of RESULTS.md stays as the last full run left it.
-    if (!report.state) return;
+  if (report.workloads && o.sections.includes('workloads'))
+    writeFileSync(join(o.outDir, WORKLOADS_FILE), `${JSON.stringify(report.workloads, null, 2)}\n`);
+  if (o.outDir === join(ROOT, 'benchmarks') && o.sections.every((s) => ALONE_SECTIONS.includes(s))) {
+    // Sections measured alone: the rest of RESULTS.md stays as the last full run left it.
     const file = join(o.outDir, 'RESULTS.md');
-    const doc = existsSync(file) ? readFileSync(file, 'utf8') : '';
-    writeFileSync(file, replaceStateSection(doc, renderStateSection(report.state)));
-    log(`wrote the keyed-state section of ${file}`);
+    let doc = existsSync(file) ? readFileSync(file, 'utf8') : '';
+    if (report.state && o.sections.includes('state')) doc = replaceStateSection(doc, renderStateSection(report.state));
+    if (report.workloads && o.sections.includes('workloads')) doc = replaceWorkloadsSection(doc, report.workloads);
+    writeFileSync(file, doc);
+    log(`wrote the ${o.sections.join(' and ')} section(s) of ${file}`);
     return;
   }
   writeFileSync(join(o.outDir, 'results.json'), `${JSON.stringify(report, null, 2)}\n`);
@@ -625,7 +744,12 @@ async function main(): Promise<void> {
   const o = parseOptions();
   if (o.render !== undefined) {
     const saved = JSON.parse(readFileSync(o.render, 'utf8')) as BenchReport;
-    const report = { ...saved, soak: readSoak() ?? saved.soak, state: newerState(saved.state, readState()) };
+    const report = {
+      ...saved,
+      soak: readSoak() ?? saved.soak,
+      state: newer(saved.state, readState()),
+      workloads: newer(saved.workloads, readWorkloads()),
+    };
     writeOutputs({ ...o, sections: report.settings.sections }, report);
     return;
   }
@@ -653,6 +777,7 @@ async function main(): Promise<void> {
     soak: readSoak(),
     // A run without the section shows the last one measured into benchmarks/.
     state: o.sections.includes('state') ? null : readState(),
+    workloads: o.sections.includes('workloads') ? null : readWorkloads(),
     durationMs: 0,
   };
   for (const [k, v] of Object.entries(report.env)) log(`${k}: ${v}`);
@@ -690,7 +815,11 @@ async function main(): Promise<void> {
     await adaptive(o, report);
     checkpoint();
   }
-  if (o.sections.includes('state')) report.state = await keyedState(o);
+  if (o.sections.includes('state')) {
+    report.state = await keyedState(o);
+    checkpoint();
+  }
+  if (o.sections.includes('workloads')) report.workloads = await realWorkloads(o);
   checkpoint();
   log(`done in ${(report.durationMs / 60_000).toFixed(1)} min`);
 }

@@ -1,5 +1,5 @@
-/** Cells and tables of the generated Markdown (RESULTS.md and its keyed-state section). */
-import type { ThroughputRow } from './report.js';
+/** Cells and tables of the generated Markdown (RESULTS.md and its sections measured alone). */
+import type { EnvironmentInfo, ThroughputRow } from './report.js';
 
 /** A whole number with thousands separators; – when absent. */
 export const num = (n: number | null | undefined) =>
@@ -18,4 +18,12 @@ export function table(header: string[], rows: string[][]): string[] {
 export function runsCell(row: ThroughputRow): string {
   if (row.notRun) return `not run: ${row.notRun}`;
   return row.runs.map((r) => num(r)).join(', ');
+}
+
+/** The first line of a section measured on its own: when, on what, how many runs, by which command. */
+export function environmentLine(
+  e: EnvironmentInfo,
+  run: { runs: number; quick: boolean; command: string; durationMs: number },
+): string {
+  return `Measured ${e.date} (git ${e.git}; node ${e.node}; ${e.cpuCount} × ${e.cpu}, ${e.memoryGiB} GiB; ${e.kafka}; librdkafka ${e.librdkafka}); load average at start ${e.loadAverage.toFixed(2)} per core; ${run.runs} run(s) per row${run.quick ? '; **--quick**: small counts, not for comparison' : ''}; \`${run.command}\`, ${(run.durationMs / 60_000).toFixed(1)} min.`;
 }

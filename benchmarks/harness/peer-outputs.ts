@@ -9,6 +9,7 @@
  * clock stopped (while closing, it processed the rest of what it had fetched), which gave records/s
  * above what its threads could spin; a figure read from the topic cannot drift that way.
  */
+import type Kafka from 'node-rdkafka';
 import { LINEAGE_HEADERS } from '../../src/sink/output-messages.js';
 import { header, readWhole } from './latency-reader.js';
 
@@ -87,6 +88,13 @@ export function deliveredPerSec(
   return { perSec: (count.inWindow * 1000) / (window.lastAckedAtMs - window.firstConsumedAtMs) };
 }
 
+/** `partition:offset` of the source record an output names by its lineage headers, or undefined. */
+export function sourceOf(m: Kafka.Message): string | undefined {
+  const partition = header(m, LINEAGE_HEADERS.partition);
+  const offset = header(m, LINEAGE_HEADERS.offset);
+  return partition === undefined || offset === undefined ? undefined : `${partition}:${offset}`;
+}
+
 /** Reads the whole output topic (it must use LogAppendTime) and counts it against `untilMs`. */
 export async function countPeerOutputs(brokers: string, topic: string, untilMs: number): Promise<DeliveredCount> {
   const stamps: OutputStamp[] = [];
@@ -95,13 +103,8 @@ export async function countPeerOutputs(brokers: string, topic: string, untilMs: 
     topic,
     timeoutMs: 120_000,
     onMessage(m) {
-      const partition = header(m, LINEAGE_HEADERS.partition);
-      const offset = header(m, LINEAGE_HEADERS.offset);
-      stamps.push({
-        // No timestamp: not provably inside the window (LogAppendTime topics always have one).
-        appendedAtMs: m.timestamp ?? Number.POSITIVE_INFINITY,
-        source: partition === undefined || offset === undefined ? undefined : `${partition}:${offset}`,
-      });
+      // No timestamp: not provably inside the window (LogAppendTime topics always have one).
+      stamps.push({ appendedAtMs: m.timestamp ?? Number.POSITIVE_INFINITY, source: sourceOf(m) });
     },
   });
   return countDelivered(stamps, untilMs);

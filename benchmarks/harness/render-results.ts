@@ -11,6 +11,7 @@ import { LATENCY_WARMUP_S } from './scenarios.js';
 import { renderStateSection, STATE_COMMAND, STATE_HEADING } from './state-section.js';
 import { cpuEfficiency } from './statistics.js';
 import { evaluateTargets, turbineRow } from './targets.js';
+import { workloadsBlock } from './workload-section.js';
 
 const ms = (n: number | null | undefined) => (n === null || n === undefined ? '–' : String(n));
 
@@ -401,6 +402,9 @@ export function renderResults(report: BenchReport): string {
     ...adaptiveSection(report),
     ...soakSection(report),
     ...stateSection(report),
+    // The real-workloads section between its own markers (workload-section.ts), like the keyed-state one.
+    '',
+    workloadsBlock(report.workloads),
     ...closingNote(report),
     '',
   ];

@@ -196,14 +196,18 @@ export interface StateRestoreReport {
   notRun?: string;
 }
 
-/** The keyed-state section (issue 13): its own run's environment, so it can be regenerated alone. */
-export interface StateReport {
+/** What a section measured alone records about its run, so it can be rendered and regenerated on its own. */
+export interface SectionRun {
   env: EnvironmentInfo;
   command: string;
   quick: boolean;
   runs: number;
   partitions: number;
   poolSize: number;
+}
+
+/** The keyed-state section (issue 13): its own run's environment, so it can be regenerated alone. */
+export interface StateReport extends SectionRun {
   valueSize: number;
   /** Records per input topic. */
   records: number;
@@ -218,7 +222,88 @@ export interface StateReport {
   durationMs: number;
 }
 
-export const SECTIONS = ['env', 'cost', 'overhead', 'peers', 'inventory', 'scaling', 'adaptive', 'state'] as const;
+/** The real workloads of docs/workloads.md: image thumbnails and review text analytics. */
+export type WorkloadName = 'image' | 'text';
+/** Who drains a workload's topic: Turbine, the KafkaJS + Piscina peer, or the bare node-rdkafka loop. */
+export type WorkloadSystem = 'turbine' | 'kafkajs-piscina' | 'bare-loop';
+
+/** What a drain's output topic held, read back after the drain (benchmarks/harness/workload-outputs.ts). */
+export interface OutputCheck {
+  /** Records on the output topic, duplicates included. */
+  outputs: number;
+  /** Distinct source records (lineage headers) with an output. */
+  sources: number;
+  /** Distinct source records whose output the broker appended by the end of the timed window (peers). */
+  inWindow: number;
+  /** Outputs beyond the first for the same source record. */
+  duplicates: number;
+  withoutLineage: number;
+  /** Outputs whose value is not what the worker makes (not a WebP image; not a review analysis). */
+  invalid: number;
+  /** Inputs dead-lettered instead (Turbine's own count; the other systems have no dead-letter path). */
+  deadLettered: number;
+  /** Order-independent SHA-1 over each source's (partition:offset, value) pair, first output of each: equal digests, equal outputs. */
+  digest: string;
+}
+
+/** One drain of a workload's topic by one system. */
+export interface WorkloadRun {
+  /** Records/s over the timed window (first record consumed to last output finished or acknowledged). */
+  perSec: number;
+  /** Input value bytes ÷ the same window, MB (10⁶ bytes) per second. */
+  mbPerSec: number;
+  ms: number;
+  /** Where the cores went over the window (null when the system did not report it). */
+  cpu: CpuBreakdown | null;
+  peakRssMb: number | null;
+  check: OutputCheck;
+}
+
+export interface WorkloadSystemRow {
+  system: WorkloadSystem;
+  /** Worker threads the system ran the function on (1 for the bare loop). */
+  threads: number;
+  /** One entry per round, in order (rounds ran every system in turn). */
+  runs: WorkloadRun[];
+  notRun?: string;
+}
+
+/** One workload's topic, filled once and drained by every system --runs times. */
+export interface WorkloadResult {
+  workload: WorkloadName;
+  /** The compiled worker module every system ran, relative to the repository. */
+  worker: string;
+  valueFormat: 'raw' | 'json';
+  records: number;
+  seed: number;
+  corruptRate: number;
+  /** Values loadgen sent corrupt on purpose. */
+  corrupt: number;
+  /** Sum of the input values' bytes (loadgen's valueBytes). */
+  inputBytes: number;
+  /** How fast loadgen filled the topic. */
+  fillPerSec: number | null;
+  rows: WorkloadSystemRow[];
+  notRun?: string;
+}
+
+/** The real-workloads section (issue 14): its own run's environment, so it can be regenerated alone. */
+export interface WorkloadsReport extends SectionRun {
+  results: WorkloadResult[];
+  durationMs: number;
+}
+
+export const SECTIONS = [
+  'env',
+  'cost',
+  'overhead',
+  'peers',
+  'inventory',
+  'scaling',
+  'adaptive',
+  'state',
+  'workloads',
+] as const;
 export type Section = (typeof SECTIONS)[number];
 
 export interface BenchReport {
@@ -243,5 +328,7 @@ export interface BenchReport {
   soak: SoakSummary | null;
   /** The keyed-state section: this run's, or the last one saved in benchmarks/state.json (absent in older results). */
   state?: StateReport | null;
+  /** The real-workloads section: this run's, or the last one saved in benchmarks/workloads.json (absent in older results). */
+  workloads?: WorkloadsReport | null;
   durationMs: number;
 }

@@ -4,7 +4,7 @@
  */
 import { keyPartition } from '../../src/state/murmur2.js';
 import type { CpuBreakdown } from './cpu-accounting.js';
-import { num, runsCell, table } from './markdown.js';
+import { environmentLine, num, runsCell, table } from './markdown.js';
 import type { EngineMemory, RestoreRun, StateDrainRow, StateReport } from './report.js';
 import { SECTION_START, updateGeneratedSection } from './scaling-doc.js';
 import { median } from './statistics.js';
@@ -77,11 +77,6 @@ export function replaceStateSection(doc: string, section: string): string {
   const closing = doc.indexOf(CLOSING_NOTE);
   if (doc.includes(SECTION_START) || closing < 0) return updateGeneratedSection(doc, section);
   return `${updateGeneratedSection(doc.slice(0, closing), section)}${doc.slice(closing)}`;
-}
-
-function environmentLine(s: StateReport): string {
-  const e = s.env;
-  return `Measured ${e.date} (git ${e.git}; node ${e.node}; ${e.cpuCount} × ${e.cpu}, ${e.memoryGiB} GiB; ${e.kafka}; librdkafka ${e.librdkafka}); load average at start ${e.loadAverage.toFixed(2)} per core; ${s.runs} run(s) per row${s.quick ? '; **--quick**: small counts, not for comparison' : ''}; \`${s.command}\`, ${(s.durationMs / 60_000).toFixed(1)} min.`;
 }
 
 function flagsOf(r: StateDrainRow, store: string): string {
@@ -287,7 +282,7 @@ export function renderStateSection(s: StateReport): string {
   return [
     STATE_HEADING,
     '',
-    environmentLine(s),
+    environmentLine(s.env, s),
     '',
     `Regenerate this section alone: \`${STATE_COMMAND}\` measures it again and replaces the text between its markers in this file (and benchmarks/state.json); the other sections stay as they are.`,
     ...throughputPart(s),

@@ -2,12 +2,15 @@
  * Peer: a bare node-rdkafka consume → work → produce loop in one thread, with Turbine's client
  * settings (cooperative-sticky, idempotent lz4 producer, delivery reports, lineage headers) and
  * commits of acknowledged offsets. The work is the spin worker's: W µs of CPU per record, in the
- * main thread. At W = 0 it is the client ceiling Turbine is compared against.
+ * main thread. At W = 0 it is the client ceiling Turbine is compared against. With `work` (a real
+ * workload's worker function, benchmarks/harness/inline-worker.ts), each consume() call's records
+ * go through it on this thread instead, and its outputs are produced with their own headers.
  */
 import { performance } from 'node:perf_hooks';
 import Kafka from 'node-rdkafka';
 import { producerConfig } from '../../src/sink/producer-config.js';
 import { FETCH_SETTINGS } from '../../src/source/source.js';
+import type { InlineWork } from '../harness/inline-worker.js';
 
 export interface BareLoopOptions {
   brokers: string;
@@ -16,6 +19,8 @@ export interface BareLoopOptions {
   group: string;
   records: number;
   spinUs: number;
+  /** Replaces the spin: the outputs of each consume() call's records, one per record, in order. */
+  work?: InlineWork;
   /** Called when the first records arrive (the measured window starts there). */
   onFirstRecord?: () => void;
   /** Called when the last output is acknowledged (the measured window ends there). */
@@ -72,16 +77,22 @@ export async function runBareLoop(o: BareLoopOptions): Promise<number> {
       started = performance.now();
       o.onFirstRecord?.();
     }
-    for (const m of messages) {
-      burn(o.spinUs);
+    const outputs = o.work ? await o.work(messages) : null;
+    for (let i = 0; i < messages.length; i++) {
+      const m = messages[i]!;
+      if (!outputs) burn(o.spinUs);
+      const out = outputs?.[i];
       const headers: Kafka.MessageHeader[] = [
+        ...(out?.headers ?? []),
         { 'turbine.source.topic': m.topic },
         { 'turbine.source.partition': String(m.partition) },
         { 'turbine.source.offset': String(m.offset) },
       ];
+      const value = out ? out.value : m.value;
+      const key = out ? out.key : m.key;
       for (;;) {
         try {
-          producer.produce(o.output, -1, m.value, m.key, null, { partition: m.partition, offset: m.offset }, headers);
+          producer.produce(o.output, -1, value, key, null, { partition: m.partition, offset: m.offset }, headers);
           break;
         } catch {
           await new Promise((r) => setTimeout(r, 1));

@@ -2,6 +2,7 @@
 # Runs one peer system for the benchmark:
 #   bash benchmarks/peers/run-peer.sh <peer> --brokers B --input T --output T2 --group G \
 #     --spin-us W --threads N --order partition|key --count C [--timeout-s S]
+#     [--worker dist/workers/M.js --value-format raw|json]   (kafkajs-piscina only: a real workload)
 # <peer>: kafkajs-main | kafkajs-piscina | parallel-consumer | arroyo | kcat
 # The peer consumes T from the beginning in a fresh group G, spins W µs of CPU per record, produces
 # one output per input (same key and value) to T2, commits offsets, and exits after C outputs are
@@ -25,7 +26,7 @@ shift
 component="$(peer_component "$peer")" || die "unknown peer '$peer' (peers: ${ALL_PEERS[*]})"
 
 # Validate the contract here once, so every peer sees the same normalised arguments.
-brokers='' input='' output='' group='' spin_us=0 threads=1 order=partition count='' timeout_s=600
+brokers='' input='' output='' group='' spin_us=0 threads=1 order=partition count='' timeout_s=600 worker='' value_format=''
 while [ $# -gt 0 ]; do
   [ $# -ge 2 ] || die "option $1 needs a value"
   case "$1" in
@@ -38,6 +39,8 @@ while [ $# -gt 0 ]; do
     --order) order="$2" ;;
     --count) count="$2" ;;
     --timeout-s) timeout_s="$2" ;;
+    --worker) worker="$2" ;;
+    --value-format) value_format="$2" ;;
     *) die "unknown option $1" ;;
   esac
   shift 2
@@ -51,6 +54,13 @@ done
 [ "$threads" -ge 1 ] || die "--threads must be at least 1"
 [ "$count" -ge 1 ] || die "--count must be at least 1"
 [ "$order" = partition ] || [ "$order" = key ] || die "--order must be partition or key, got '$order'"
+
+# A real workload (a Turbine worker module instead of the spin) runs on the KafkaJS + Piscina peer only.
+if [ -n "$worker" ]; then
+  [ "$peer" = kafkajs-piscina ] || die "--worker is supported by kafkajs-piscina only (got $peer)"
+  [ -f "$worker" ] || die "--worker: $worker does not exist (npm run build)"
+  [ "${value_format:-raw}" = raw ] || [ "$value_format" = json ] || die "--value-format must be raw or json, got '$value_format'"
+fi
 
 # kcat only copies: per-record work cannot be added to it (and it runs one thread).
 [ "$peer" != kcat ] || [ "$spin_us" = 0 ] || die "kcat cannot run per-record work: only --spin-us 0 is supported (got $spin_us)"
@@ -67,6 +77,7 @@ node "$ensure" "$brokers" "$input" "$output" || exit 1
 
 args=(--brokers "$brokers" --input "$input" --output "$output" --group "$group" --spin-us "$spin_us"
   --threads "$threads" --order "$order" --count "$count" --timeout-s "$timeout_s")
+[ -z "$worker" ] || args+=(--worker "$worker" --value-format "${value_format:-raw}")
 
 case "$peer" in
   kafkajs-main | kafkajs-piscina)

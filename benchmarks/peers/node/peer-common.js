@@ -3,13 +3,15 @@
  * `turbine verify` can check outputs, client settings kept as close to Turbine's as KafkaJS allows,
  * ordered chunked sends, acknowledgement tracking, and the one JSON result line.
  */
+const { cpus } = require('node:os');
+const path = require('node:path');
 const { Kafka, Partitioners, logLevel } = require('kafkajs');
 
 const USAGE =
-  'usage: <peer> --brokers B --input T --output T2 --group G --spin-us W --threads N --order partition|key --count C [--timeout-s S]';
+  'usage: <peer> --brokers B --input T --output T2 --group G --spin-us W --threads N --order partition|key --count C [--timeout-s S] [--worker FILE --value-format raw|json]';
 
 function parseArgs(argv) {
-  const out = { spinUs: 0, threads: 1, order: 'partition', timeoutS: 600 };
+  const out = { spinUs: 0, threads: 1, order: 'partition', timeoutS: 600, worker: undefined, valueFormat: 'raw' };
   const names = {
     '--brokers': 'brokers',
     '--input': 'input',
@@ -20,6 +22,8 @@ function parseArgs(argv) {
     '--order': 'order',
     '--count': 'count',
     '--timeout-s': 'timeoutS',
+    '--worker': 'worker',
+    '--value-format': 'valueFormat',
   };
   for (let i = 0; i < argv.length; i += 2) {
     const name = names[argv[i]];
@@ -36,6 +40,9 @@ function parseArgs(argv) {
   }
   if (out.threads < 1) throw new Error(`--threads must be at least 1\n${USAGE}`);
   if (out.order !== 'partition' && out.order !== 'key') throw new Error(`--order must be partition or key\n${USAGE}`);
+  if (out.valueFormat !== 'raw' && out.valueFormat !== 'json')
+    throw new Error(`--value-format must be raw or json\n${USAGE}`);
+  if (out.worker !== undefined) out.worker = path.resolve(out.worker);
   return out;
 }
 
@@ -113,12 +120,31 @@ async function sendChunked(producer, topic, messages) {
 }
 
 /**
+ * Where the cores went over the timed window, when the repository's benchmark harness is built
+ * (dist/benchmarks/harness/cpu-accounting.js reads /proc): this process's main thread, its other
+ * threads (the Piscina pool, V8 and libuv helpers), the broker and the machine. Null otherwise;
+ * the peer works the same without it.
+ */
+function cpuProbe() {
+  try {
+    const root = path.join(__dirname, '..', '..', '..');
+    const accounting = require(path.join(root, 'dist', 'benchmarks', 'harness', 'cpu-accounting.js'));
+    return { accounting, brokerPid: null, root };
+  } catch {
+    return null;
+  }
+}
+
+/**
  * Counts acknowledged outputs and remembers the highest acknowledged offset per partition, so the
  * final commit covers exactly what was produced. Resolves `done` once `count` outputs are acknowledged.
  */
 class Tracker {
-  constructor(count) {
+  constructor(count, probe) {
     this.count = count;
+    this.probe = probe;
+    this.cpuStart = null;
+    this.cpu = null;
     this.acked = 0;
     /** Outputs acknowledged when the count was reached: the ones inside the timed window. */
     this.ackedByDone = 0;
@@ -137,6 +163,7 @@ class Tracker {
     if (this.firstConsumedAt === 0) {
       this.firstConsumedAt = performance.now();
       this.firstConsumedAtMs = Date.now();
+      if (this.probe) this.cpuStart = this.probe.accounting.readCpuSnapshot([process.pid], this.probe.brokerPid);
     }
   }
 
@@ -149,6 +176,11 @@ class Tracker {
       this.lastAckedAt = performance.now();
       this.lastAckedAtMs = Date.now();
       this.ackedByDone = this.acked;
+      if (this.probe && this.cpuStart) {
+        const { readCpuSnapshot, cpuBreakdown } = this.probe.accounting;
+        const end = readCpuSnapshot([process.pid], this.probe.brokerPid);
+        this.cpu = cpuBreakdown(this.cpuStart, end, this.ackedByDone, cpus().length);
+      }
       this.finish();
     }
   }
@@ -174,6 +206,7 @@ function printResult(peer, order, threads, spinUs, tracker) {
     perSec: Math.round((tracker.ackedByDone * 1000) / ms),
     firstConsumedAtMs: tracker.firstConsumedAtMs,
     lastAckedAtMs: tracker.lastAckedAtMs,
+    ...(tracker.cpu ? { cpu: tracker.cpu } : {}),
   };
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }
@@ -197,7 +230,12 @@ async function runPeer(name, start) {
   const kafka = createKafka(options.brokers, `turbine-peer-${name}`);
   const consumer = createConsumer(kafka, options.group);
   const producer = createProducer(kafka);
-  const tracker = new Tracker(options.count);
+  const probe = cpuProbe();
+  if (probe) {
+    const { findBrokerPid, brokerPort } = probe.accounting;
+    probe.brokerPid = findBrokerPid(probe.root, brokerPort(options.brokers));
+  }
+  const tracker = new Tracker(options.count, probe);
   let failed;
   const timer = setTimeout(() => {
     failed = new Error(
@@ -216,7 +254,11 @@ async function runPeer(name, start) {
     const messages = await transform(batch);
     if (messages.length !== records.length) throw new Error(`${messages.length} outputs for ${records.length} inputs`);
     for (let i = 0; i < records.length; i++) {
-      messages[i].headers = lineageHeaders(batch.topic, batch.partition, records[i].offset);
+      // A real workload's outputs carry the worker's own headers (thumbnail.*) before the lineage.
+      messages[i].headers = {
+        ...messages[i].headers,
+        ...lineageHeaders(batch.topic, batch.partition, records[i].offset),
+      };
     }
     if (!isRunning() || isStale()) return;
     await sendChunked(producer, options.output, messages);
