@@ -61,7 +61,9 @@ test('loadgen images → thumbnails and dead letters, under a byte bound', async
     expect(thumb.headers['thumbnail.width']).toBe(String(decoded.width));
   }
   const peak = engine.snapshot().peakInFlightBytes;
-  process.stdout.write(`image-load: peak in-flight bytes ${peak} (sampled ${peakBytes}; bound ${MAX_IN_FLIGHT_BYTES})\n`);
+  process.stdout.write(
+    `image-load: peak in-flight bytes ${peak} (sampled ${peakBytes}; bound ${MAX_IN_FLIGHT_BYTES})\n`,
+  );
   expect(peak).toBeGreaterThan(0);
   expect(peak).toBeLessThanOrEqual(2 * MAX_IN_FLIGHT_BYTES);
   await drop();

@@ -186,6 +186,7 @@ test('/stats sums numeric figures and lists each process', () => {
     inFlightRecords: 0,
     inFlightBytes: 0,
     peakInFlightRecords: 5,
+    peakInFlightBytes: 0,
     assignedPartitions: 1,
     pausedPartitions: 0,
     pauses: 0,
@@ -207,6 +208,7 @@ test('/stats sums numeric figures and lists each process', () => {
     produced: 7,
     assignedPartitions: 2,
     peakInFlightRecords: 10,
+    peakInFlightBytes: 0,
   });
   expect(s.partitions).toEqual([
     { topic: 'in', partition: 0, paused: false, process: 0 },
