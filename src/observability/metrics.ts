@@ -275,7 +275,7 @@ export const METRIC_DEFINITIONS = {
   stateBatchesDelayed: {
     type: 'counter',
     name: 'turbine_state_batches_delayed_total',
-    help: 'Keyed state: batches that waited because a batch of the same partition sharing a key was running. A high share of batches dispatched: few hot keys; smaller batches help.',
+    help: 'Keyed state: batches that waited because a batch of the same partition sharing a key was running or waiting ahead. Draining a backlog, most batches wait even with many keys, at no measured throughput cost (benchmarks/RESULTS.md, keyed state); a high share with idle worker threads means few hot keys, where smaller batches help.',
     labels: [],
     aggregate: 'sum',
   },
