@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { ROOT, SPIN_WORKER, sleep, waitFor } from '../../helpers/kafka';
 
-jest.setTimeout(90_000);
+jest.setTimeout(180_000);
 
 test('unreachable brokers: logged retries with backoff, then a prompt SIGTERM exit', async () => {
   const port = 20_000 + Math.floor(Math.random() * 20_000);
@@ -38,10 +38,12 @@ test('unreachable brokers: logged retries with backoff, then a prompt SIGTERM ex
   child.stderr.on('data', (d: Buffer) => (log += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
 
-  // Two attempts take about 11 s (5 s probe timeout, 1 s backoff, 5 s); the full suite once
-  // needed more than 30 s on a loaded 2-core machine. On a miss, show what the engine logged.
+  // Two attempts take about 11 s (5 s probe timeout, 1 s backoff, 5 s) alone. In the full suite
+  // on a loaded 2-core machine the engine has twice logged nothing after its HTTP server for
+  // 30-60 s (before its first broker probe: the worker pool's start, NOTES.md). On a miss, show
+  // what the engine logged.
   const retries = () => (log.match(/Kafka is not reachable; retrying/g) ?? []).length;
-  await waitFor('two retry lines', () => retries() >= 2, 60_000).catch((error: Error) => {
+  await waitFor('two retry lines', () => retries() >= 2, 120_000).catch((error: Error) => {
     child.kill('SIGKILL');
     throw new Error(`${error.message}; engine log:\n${log.slice(-3000)}`);
   });
