@@ -83,7 +83,7 @@ export class InstancesTopic {
       at: Date.now(),
     };
     this.directory.apply(this.instanceId, announcement);
-    this.send(Buffer.from(JSON.stringify(announcement)));
+    if (this.producer) this.send(this.producer, Buffer.from(JSON.stringify(announcement)));
   }
 
   /** Withdraws the announcement and closes both clients. */
@@ -93,18 +93,14 @@ export class InstancesTopic {
     this.producer = undefined;
     this.consumer = undefined;
     if (producer) {
-      this.sendWith(producer, null);
+      this.send(producer, null);
       await new Promise<void>((resolve) => producer.flush(FLUSH_TIMEOUT_MS, () => resolve()));
       await disconnectWithin(producer);
     }
     if (consumer) await disconnectWithin(consumer);
   }
 
-  private send(value: Buffer | null): void {
-    if (this.producer) this.sendWith(this.producer, value);
-  }
-
-  private sendWith(producer: Kafka.Producer, value: Buffer | null): void {
+  private send(producer: Kafka.Producer, value: Buffer | null): void {
     try {
       producer.produce(this.topic, 0, value, this.instanceId, Date.now());
     } catch (error) {
