@@ -37,6 +37,7 @@ import { PartitionRegistry } from './ownership/partition-registry.js';
 import { Rebalance } from './ownership/rebalance.js';
 import { Repositioner } from './ownership/repositioner.js';
 import { StartCheck } from './ownership/start-check.js';
+import { startRegistry } from './registry/registry-setup.js';
 import { createTransactions } from './sink/exactly-once.js';
 import { ProducerRecovery } from './sink/producer-recovery.js';
 import type { ProducerFactory, Sink } from './sink/sink.js';
@@ -183,6 +184,7 @@ export class Engine extends EventEmitter implements EngineView {
       throw new TurbineError('INVARIANT_VIOLATION', `start() called in state ${this.state}`);
     this.state = 'starting';
     const c = this.config;
+    const registry = await startRegistry(c, this.logger);
     // Serve /healthz and /metrics from the start, so probes see an engine that is still connecting.
     if (c.metricsPort > 0) {
       this.http = await startHttpServer(this, c.metricsHost, c.metricsPort);
@@ -192,6 +194,7 @@ export class Engine extends EventEmitter implements EngineView {
       env: this.options.workerEnv,
       sizer: this.sizer,
       onTask: () => this.metrics.workerTasks.inc(),
+      registry,
     });
     let sink: Sink | undefined;
     let source: Source | undefined;

@@ -14,6 +14,12 @@ export const ERROR_CODES = {
   WORKER_TIMEOUT: 'A batch ran longer than taskTimeoutMs; its worker thread was terminated and replaced.',
   DECODE_ERROR: 'An input record could not be decoded with the configured format.',
   ENCODE_ERROR: 'An output record could not be encoded with the configured format.',
+  SCHEMA_ID_UNKNOWN:
+    "An Avro input record's Confluent header names a schema id the schema registry does not know (404, error code 40403); the record is dead-lettered, not retried.",
+  SCHEMA_REGISTRY_FAILED:
+    'A request to the schema registry (schemaRegistry) failed: unreachable, timed out, refused the credentials or answered an error. At start the engine exits (code 1); at run time the request is logged and retried with backoff while the batches needing the schema wait.',
+  SCHEMA_INCOMPATIBLE:
+    'The output schema (outputSchema) breaks the compatibility rule of its subject <output>-value in the schema registry (409); the engine does not start.',
   STATE_KEY_NOT_IN_BATCH:
     "A worker read or wrote keyed state for a key that is not one of its batch's record keys (a batch sees only its own keys' state).",
   STATE_VALUE_INVALID:

@@ -22,6 +22,7 @@ const inputSerde = createSerde({
   schemaPath: setup.inputSchema,
   wireFormat: setup.avroWireFormat,
   schemaId: setup.outputSchemaId,
+  registry: setup.inputRegistry,
 });
 const outputSerde = createSerde({
   format: setup.outputFormat,
@@ -105,6 +106,7 @@ async function runPart(task: TaskPart): Promise<TaskResult> {
     return failed({ code: 'WORKER_MODULE_INVALID', message: loadError ?? 'not loaded', recordIndex: -1 }, started, 0);
   }
   const raw = unpackInput(task.buffer);
+  inputSerde.addWriterSchemas?.(task.writerSchemas);
   const recordFailures: FailureData[] = [];
   const batch: InputRecord[] = [];
   const indexOf: number[] = [];
@@ -114,7 +116,9 @@ async function runPart(task: TaskPart): Promise<TaskResult> {
     try {
       value = inputSerde.decode(r.value);
     } catch (error) {
-      recordFailures.push({ code: 'DECODE_ERROR', message: message(error), recordIndex: i });
+      // An id the registry does not know keeps its own code; any other decode failure is DECODE_ERROR.
+      const code = (error as { code?: unknown }).code === 'SCHEMA_ID_UNKNOWN' ? 'SCHEMA_ID_UNKNOWN' : 'DECODE_ERROR';
+      recordFailures.push({ code, message: message(error), recordIndex: i });
       continue;
     }
     batch.push({

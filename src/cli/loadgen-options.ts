@@ -29,6 +29,8 @@ export interface LoadgenOptions {
   format: LoadgenFormat;
   /** Avro schema file; default workers/schemas/stock-movement.avsc. */
   schemaPath?: string | undefined;
+  /** Avro: a Schema Registry URL; the schema is registered under `<topic>-value` and its id written. */
+  schemaRegistry?: string | undefined;
   /** image and text: share of values sent corrupt on purpose, 0..1. Default 0. */
   corruptRate: number;
   /** image and text: seed of the generator; the same seed gives the same images or texts. Default 1. */
@@ -75,11 +77,14 @@ Options:
   --partitions P              partitions when the topic is created (default ${LOADGEN_DEFAULTS.partitions})
   --format F                  json | raw | avro | image | text (default ${LOADGEN_DEFAULTS.format})
   --schema FILE               avro schema (default workers/schemas/stock-movement.avsc)
+  --schema-registry URL       avro: register the schema under <topic>-value in this Schema Registry
+                              (Confluent API) and write its id instead of 1
   --corrupt-rate R            image | text: share of values sent corrupt, 0..1 (default ${LOADGEN_DEFAULTS.corruptRate})
   --seed N                    image | text: generator seed; the same seed, the same values (default ${LOADGEN_DEFAULTS.seed})
 
 json values are stock movements: {"sku":"SKU-<n>","warehouse":"WH-<1..4>","delta":<-20..30>,"seq":<i>,"ts":<ms>,"pad":"x..."}
-where key-<n> gives SKU-<n>. avro uses the same fields in the Confluent wire format (schema id 1).
+where key-<n> gives SKU-<n>. avro uses the same fields in the Confluent wire format (schema id 1,
+or the registry's id with --schema-registry).
 raw values are random bytes.
 image values are JPEG and PNG files of 20–500 KB (two JPEGs for every PNG), generated with
 sharp at start (a few seconds) and sent again and again; run workers/thumbnail.ts on them with
@@ -104,6 +109,7 @@ const FLAGS: FlagSpec = {
   partitions: { type: 'string' },
   format: { type: 'string' },
   schema: { type: 'string' },
+  'schema-registry': { type: 'string' },
   'corrupt-rate': { type: 'string' },
   seed: { type: 'string' },
 };
@@ -144,6 +150,7 @@ export function parseLoadgenArgs(argv: string[]): LoadgenOptions {
     partitions: numberFlag(values, 'partitions', LOADGEN_DEFAULTS.partitions, { min: 1, max: 10_000, integer: true }),
     format,
     schemaPath: typeof schema === 'string' ? schema : undefined,
+    schemaRegistry: typeof values['schema-registry'] === 'string' ? values['schema-registry'] : undefined,
     corruptRate: numberFlag(values, 'corrupt-rate', LOADGEN_DEFAULTS.corruptRate, { min: 0, max: 1, integer: false }),
     seed: numberFlag(values, 'seed', LOADGEN_DEFAULTS.seed, { min: 0, max: 0xffffffff, integer: true }),
   });
@@ -180,6 +187,7 @@ export function resolveLoadgenOptions(input: LoadgenInput): LoadgenOptions {
     partitions: integer('partitions', input.partitions ?? LOADGEN_DEFAULTS.partitions, 1, 10_000),
     format: checkEnum('format', input.format ?? LOADGEN_DEFAULTS.format, FORMATS),
     schemaPath: input.schemaPath,
+    schemaRegistry: input.schemaRegistry,
     corruptRate: checkNumber('corrupt-rate', input.corruptRate ?? LOADGEN_DEFAULTS.corruptRate, {
       min: 0,
       max: 1,
@@ -193,6 +201,24 @@ export function resolveLoadgenOptions(input: LoadgenInput): LoadgenOptions {
       `--corrupt-rate applies to --format image or text only (got --format ${options.format})`,
       { details: { flag: 'corrupt-rate', value: options.corruptRate } },
     );
+  }
+  if (options.schemaRegistry !== undefined) {
+    if (options.format !== 'avro')
+      throw new TurbineError(
+        'CONFIG_INVALID',
+        `--schema-registry applies to --format avro only (got --format ${options.format})`,
+        {
+          details: { flag: 'schema-registry' },
+        },
+      );
+    if (!/^https?:\/\/[^\s?#]+$/.test(options.schemaRegistry))
+      throw new TurbineError(
+        'CONFIG_INVALID',
+        `--schema-registry: accepted values are http(s):// URLs, got ${options.schemaRegistry}`,
+        {
+          details: { flag: 'schema-registry', value: options.schemaRegistry },
+        },
+      );
   }
   return Object.freeze(options);
 }

@@ -81,6 +81,8 @@ export interface ValueOptions {
   valueSize: number;
   /** Avro only: the StockMovement schema file; defaults to workers/schemas/stock-movement.avsc. */
   schemaPath?: string | undefined;
+  /** Avro only: the id written in the Confluent header (the registry's, or 1). */
+  schemaId?: number | undefined;
   /** Text only: the generator's seed (default 1). */
   seed?: number;
   /** Text only: share of values cut short (default 0). */
@@ -94,7 +96,7 @@ export function createValueGenerator(options: ValueOptions): ValueGenerator {
     case 'json':
       return new JsonStockMovements(options.valueSize);
     case 'avro':
-      return new AvroStockMovements(options.valueSize, loadStockMovementType(options.schemaPath));
+      return new AvroStockMovements(options.valueSize, loadStockMovementType(options.schemaPath), options.schemaId);
     case 'raw':
       return new RandomBytes(options.valueSize);
   }
@@ -214,6 +216,7 @@ class AvroStockMovements implements ValueGenerator {
   constructor(
     valueSize: number,
     private readonly type: avro.Type,
+    schemaId = SCHEMA_ID,
   ) {
     this.record = { sku: 'SKU-0', warehouse: 'WH-1', delta: 0, seq: 0, ts: Date.now(), pad: '' };
     // Size the pad from a typical record; varint lengths make the result "about" valueSize.
@@ -221,7 +224,7 @@ class AvroStockMovements implements ValueGenerator {
     this.record.pad = 'x'.repeat(Math.max(0, valueSize - bare - 2));
     this.buffer = Buffer.alloc(bare + this.record.pad.length + 64);
     this.buffer.writeUInt8(0, 0);
-    this.buffer.writeUInt32BE(SCHEMA_ID, 1);
+    this.buffer.writeUInt32BE(schemaId, 1);
   }
 
   next(seq: number, keyIndex: number, timestampMs: number): Buffer {

@@ -13,9 +13,11 @@ import { connectWithTimeout, disconnectWithin } from '../kafka/client-connection
 import { ERR__QUEUE_FULL, ERR__TIMED_OUT } from '../kafka/error-codes.js';
 import { createImageValues } from './loadgen-images.js';
 import { type LoadgenInput, type LoadgenOptions, resolveLoadgenOptions } from './loadgen-options.js';
+import { registerLoadgenSchema } from './loadgen-registry.js';
 import {
   createKeyPicker,
   createValueGenerator,
+  defaultSchemaPath,
   type KeyPicker,
   type LoadgenFormat,
   type ValueGenerator,
@@ -70,10 +72,14 @@ export function runLoadgen(input: LoadgenInput, ioInput: Partial<CliIo> = {}): P
 export async function generateLoad(options: LoadgenOptions, ioInput: Partial<CliIo> = {}): Promise<LoadgenSummary> {
   const io = defaultIo(ioInput);
   // Build generators first so a bad schema fails before any connection is made.
+  const schemaId =
+    options.schemaRegistry === undefined
+      ? undefined
+      : await registerLoadgenSchema(options.schemaRegistry, options.topic, options.schemaPath ?? defaultSchemaPath());
   const values: ValueGenerator =
     options.format === 'image'
       ? await createImageValues(options.seed, options.corruptRate)
-      : createValueGenerator({ ...options, format: options.format });
+      : createValueGenerator({ ...options, format: options.format, schemaId });
   const keys = createKeyPicker(options.keys, options.keyDistribution);
   const showProgress = isTty(io.stderr);
   const { producer, topics } = await connectProducer(options.brokers, showProgress ? PROGRESS_STATS_INTERVAL_MS : 0);

@@ -2,7 +2,7 @@
  * Config sources merged once, validated once: flags > TURBINE_* environment > JSON file > defaults.
  * The result is frozen; every stage receives it and nothing re-validates.
  */
-import { readFileSync } from 'node:fs';
+import { accessSync, constants, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { TurbineError } from '../errors.js';
@@ -15,12 +15,13 @@ type Shape = { [K in OptionName]: (typeof OPTIONS)[K]['schema'] };
 const shape = Object.fromEntries(Object.entries(OPTIONS).map(([k, v]) => [k, v.schema])) as Shape;
 
 const schema = z.strictObject(shape).superRefine((c, ctx) => {
-  if (c.inputFormat === 'avro' && !c.inputSchema)
+  if (c.inputFormat === 'avro' && !c.inputSchema && c.schemaRegistry === '')
     ctx.addIssue({
       code: 'custom',
       path: ['inputSchema'],
-      message: 'is required when inputFormat is avro (an .avsc file)',
+      message: 'is required when inputFormat is avro (an .avsc file), unless schemaRegistry is set',
     });
+  for (const issue of registryIssues(c)) ctx.addIssue({ code: 'custom', ...issue });
   if (c.outputFormat === 'avro' && !c.outputSchema)
     ctx.addIssue({
       code: 'custom',
@@ -61,6 +62,43 @@ const schema = z.strictObject(shape).superRefine((c, ctx) => {
       message: 'must differ from input (the engine would consume its own output)',
     });
 });
+
+/** The schema registry options' cross-checks (each names the option it is about). */
+function registryIssues(c: {
+  schemaRegistry: string;
+  schemaRegistryUsername: string;
+  schemaRegistryPassword: string;
+  schemaRegistryCa: string;
+  inputFormat: string;
+  outputFormat: string;
+  avroWireFormat: string;
+}): { path: [OptionName]; message: string }[] {
+  const issues: { path: [OptionName]; message: string }[] = [];
+  const none = c.schemaRegistry === '';
+  for (const name of ['schemaRegistryUsername', 'schemaRegistryPassword', 'schemaRegistryCa'] as const)
+    if (none && c[name] !== '')
+      issues.push({ path: [name], message: 'is only used with schemaRegistry (set it, or leave this empty)' });
+  if (none) return issues;
+  if (c.inputFormat !== 'avro' && c.outputFormat !== 'avro')
+    issues.push({ path: ['schemaRegistry'], message: 'is only used with inputFormat or outputFormat avro' });
+  if (c.avroWireFormat !== 'confluent')
+    issues.push({
+      path: ['avroWireFormat'],
+      message: 'accepted values with schemaRegistry are confluent (records carry the schema id)',
+    });
+  if (c.schemaRegistryPassword !== '' && c.schemaRegistryUsername === '')
+    issues.push({ path: ['schemaRegistryUsername'], message: 'is required when schemaRegistryPassword is set' });
+  if (c.schemaRegistryCa !== '') {
+    if (!c.schemaRegistry.startsWith('https://'))
+      issues.push({ path: ['schemaRegistryCa'], message: 'is only used with an https:// schemaRegistry' });
+    try {
+      accessSync(c.schemaRegistryCa, constants.R_OK);
+    } catch {
+      issues.push({ path: ['schemaRegistryCa'], message: `must name a readable PEM file, got ${c.schemaRegistryCa}` });
+    }
+  }
+  return issues;
+}
 
 type Parsed = z.infer<typeof schema>;
 export type TurbineConfig = Readonly<

@@ -106,7 +106,31 @@ export const OPTIONS = {
   },
   outputSchemaId: {
     schema: int(0, 2 ** 31 - 1).default(1),
-    doc: 'Schema id written in the Confluent header of Avro outputs.',
+    doc: 'Schema id written in the Confluent header of Avro outputs when no schemaRegistry is set (with one, the id the registry gives outputSchema is written).',
+  },
+  schemaRegistry: {
+    schema: z
+      .string()
+      .trim()
+      .regex(/^(https?:\/\/[^\s?#]+)?$/, 'must be empty or an http(s):// URL of a Confluent-compatible API')
+      .default(''),
+    doc: "Schema Registry URL (Confluent API, e.g. http://host:8081 or Apicurio's .../apis/ccompat/v7); empty = none. Avro inputs are decoded with the writer schema of the id in each record (resolved to inputSchema when given); outputSchema is registered under <output>-value at start and its id written. Unreachable at start: exit 1 (docs/schema-registry.md).",
+  },
+  schemaRegistryUsername: {
+    schema: z.string().default(''),
+    doc: 'Schema Registry basic-auth user name; empty = no authentication.',
+  },
+  schemaRegistryPassword: {
+    schema: z.string().default(''),
+    doc: 'Schema Registry basic-auth password (prefer TURBINE_SCHEMA_REGISTRY_PASSWORD or the config file to a flag).',
+  },
+  schemaRegistryCa: {
+    schema: z.string().trim().default(''),
+    doc: 'PEM CA bundle trusted for an https schemaRegistry (replaces the default CAs); empty = the system CAs.',
+  },
+  schemaRegistryTimeoutMs: {
+    schema: int(100, 300_000).default(10_000),
+    doc: 'Longest wait for one Schema Registry answer; a run-time request that fails is retried with retryInitialMs..retryMaxMs backoff.',
   },
   lineageHeaders: {
     schema: bool.default(true),

@@ -81,7 +81,7 @@ export interface BatchOutcome {
  */
 export type RunTask = (batch: Batch, records: ConsumedRecord[], packable: boolean) => Promise<TaskResult>;
 
-const NON_RETRIABLE: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['DECODE_ERROR', 'ENCODE_ERROR']);
+const NON_RETRIABLE: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['DECODE_ERROR', 'ENCODE_ERROR', 'SCHEMA_ID_UNKNOWN']);
 
 export function backoffMs(policy: RetryPolicy, attempt: number, random = Math.random): number {
   const base = Math.min(policy.maxMs, policy.initialMs * 2 ** Math.max(0, attempt - 1));

@@ -12,7 +12,13 @@ export interface WorkerSetup {
   inputSchema?: string | undefined;
   outputSchema?: string | undefined;
   avroWireFormat: 'confluent' | 'plain';
+  /** The id written in Avro outputs' Confluent header: the registry's id with a schema registry. */
   outputSchemaId: number;
+  /**
+   * Avro input with a schema registry: each value is decoded with the writer schema of its id
+   * (sent with each task part), resolved to inputSchema when one is given.
+   */
+  inputRegistry?: boolean;
   /** Keyed state: the values' Avro schema file, checked when a worker sets a value. */
   stateSchema?: string | undefined;
 }
@@ -28,7 +34,12 @@ export interface TaskPart {
    * batch's records, keys as latin1 strings of the key bytes.
    */
   state?: StateEntries;
+  /** With a schema registry: the writer schema text of each schema id in the batch (null: unknown to the registry). */
+  writerSchemas?: WriterSchemas;
 }
+
+/** [schema id, schema text, or null when the registry does not know the id]. */
+export type WriterSchemas = Array<[number, string | null]>;
 
 /** Keyed state crossing the thread boundary: [key (latin1 of the key bytes), JSON text or null]. */
 export type StateEntries = Array<[string, string | null]>;

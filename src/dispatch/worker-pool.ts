@@ -18,6 +18,7 @@ import { performance } from 'node:perf_hooks';
 import { Piscina } from 'piscina';
 import type { Batch } from '../batching/batcher.js';
 import { errorMessage, TurbineError } from '../errors.js';
+import type { WriterSchemaSource } from '../registry/writer-schemas.js';
 import { packInput } from './codec.js';
 import type { StateEntries, TaskInput, TaskOutput, TaskPart, TaskResult, WorkerSetup } from './task.js';
 
@@ -47,6 +48,8 @@ export interface PoolOptions {
   maxPackBytes?: number;
   /** Called as each task is handed to a worker thread (the engine counts tasks with it). */
   onTask?: () => void;
+  /** With a schema registry: the writer schemas each batch's records need, sent with the batch. */
+  writerSchemas?: WriterSchemaSource | undefined;
 }
 
 /** How often a timeout re-checks a task that no worker has started yet. */
@@ -103,6 +106,7 @@ export class WorkerPool {
   private active = 0;
   private readonly packLimit: () => number;
   private readonly maxPackBytes: number;
+  private readonly writerSchemas: WriterSchemaSource | undefined;
   /** Tasks aborted for running longer than taskTimeoutMs. */
   timeouts = 0;
   /** Tasks sent to Piscina, and the batches they carried (batches ÷ tasks = packing factor). */
@@ -116,6 +120,7 @@ export class WorkerPool {
     this.onTask = options.onTask;
     this.packLimit = options.packLimit ?? (() => 0);
     this.maxPackBytes = options.maxPackBytes ?? Number.POSITIVE_INFINITY;
+    this.writerSchemas = options.writerSchemas;
     this.pool = new Piscina({
       filename: runtimePath(),
       minThreads: options.threads,
@@ -146,8 +151,22 @@ export class WorkerPool {
   run(batch: Batch, records = batch.records, packable = false, state?: StateEntries): Promise<TaskResult> {
     const part: TaskPart = { buffer: packInput(records), topic: batch.topic, partition: batch.partition };
     if (state) part.state = state;
+    const schemas = this.writerSchemas?.schemasFor(records);
+    if (schemas === undefined) return this.enqueue(part, records.length, packable);
+    // Cached schemas go with the batch at once; a batch with an id not fetched yet waits for it.
+    if (Array.isArray(schemas)) {
+      part.writerSchemas = schemas;
+      return this.enqueue(part, records.length, packable);
+    }
+    return schemas.then((fetched) => {
+      part.writerSchemas = fetched;
+      return this.enqueue(part, records.length, packable);
+    });
+  }
+
+  private enqueue(part: TaskPart, records: number, packable: boolean): Promise<TaskResult> {
     return new Promise((resolve) => {
-      this.waiting.push({ part, records: records.length, bytes: part.buffer.byteLength, packable, resolve });
+      this.waiting.push({ part, records, bytes: part.buffer.byteLength, packable, resolve });
       this.pump();
     });
   }
@@ -260,6 +279,7 @@ export class WorkerPool {
   }
 
   async destroy(): Promise<void> {
+    this.writerSchemas?.close();
     await this.pool.destroy();
   }
 }

@@ -10,12 +10,19 @@ import type { EngineCounters } from '../observability/engine-events.js';
 import { recordStats } from '../observability/librdkafka-stats.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
+import type { RegistrySetup } from '../registry/registry-setup.js';
 import { DEFAULT_TRANSACTION_TIMEOUT_MS, type ProducerFactory, Sink } from '../sink/sink.js';
 import { Source, type SourceOptions } from '../source/source.js';
 
 export function createWorkerPool(
   c: TurbineConfig,
-  o: { env: Readonly<Record<string, string>> | undefined; sizer: BatchSizer | undefined; onTask: () => void },
+  o: {
+    env: Readonly<Record<string, string>> | undefined;
+    sizer: BatchSizer | undefined;
+    onTask: () => void;
+    /** With a schema registry: the output schema's registered id and the input's writer schemas. */
+    registry?: RegistrySetup | undefined;
+  },
 ): WorkerPool {
   return new WorkerPool({
     threads: c.poolSize,
@@ -27,11 +34,13 @@ export function createWorkerPool(
       inputSchema: c.inputSchema,
       outputSchema: c.outputSchema,
       avroWireFormat: c.avroWireFormat,
-      outputSchemaId: c.outputSchemaId,
+      outputSchemaId: o.registry?.outputSchemaId ?? c.outputSchemaId,
+      ...(o.registry?.writerSchemas ? { inputRegistry: true } : {}),
       ...(c.stateSchema ? { stateSchema: c.stateSchema } : {}),
     },
     env: o.env,
     onTask: o.onTask,
+    writerSchemas: o.registry?.writerSchemas,
     // A packed task is sized like one adaptive batch: about batchTargetMs of work.
     ...(c.taskPacking
       ? {

@@ -5,11 +5,15 @@
  */
 import { readFileSync } from 'node:fs';
 import avro from 'avsc';
+import type { WriterSchemas } from '../dispatch/task.js';
 import type { RecordFormat } from '../types.js';
+import { RegistryAvroDecoder } from './registry-avro.js';
 
 export interface ValueSerde {
   decode(bytes: Buffer | null): unknown;
   encode(value: unknown): Buffer | null;
+  /** Registry-framed Avro input: takes the writer schemas sent with a task part, before its records are decoded. */
+  addWriterSchemas?(schemas: WriterSchemas | undefined): void;
 }
 
 export interface SerdeOptions {
@@ -18,6 +22,11 @@ export interface SerdeOptions {
   wireFormat: 'confluent' | 'plain';
   /** Schema id written in the Confluent header on encode. */
   schemaId: number;
+  /**
+   * Decode with each record's writer schema from the registry (sent with the tasks), resolved to
+   * the schema file when one is given. Confluent wire format only; decoding only.
+   */
+  registry?: boolean | undefined;
 }
 
 const json: ValueSerde = {
@@ -68,6 +77,17 @@ function avroSerde(type: avro.Type, wireFormat: 'confluent' | 'plain', schemaId:
   };
 }
 
+function registryAvroSerde(readerSchemaPath: string | undefined): ValueSerde {
+  const decoder = new RegistryAvroDecoder(readerSchemaPath ? loadAvroType(readerSchemaPath) : undefined);
+  return {
+    decode: (bytes) => decoder.decode(bytes),
+    encode: () => {
+      throw new Error('the registry avro serde decodes input only');
+    },
+    addWriterSchemas: (schemas) => decoder.addWriterSchemas(schemas),
+  };
+}
+
 export function createSerde(options: SerdeOptions): ValueSerde {
   switch (options.format) {
     case 'json':
@@ -75,6 +95,7 @@ export function createSerde(options: SerdeOptions): ValueSerde {
     case 'raw':
       return raw;
     case 'avro': {
+      if (options.registry) return registryAvroSerde(options.schemaPath);
       if (!options.schemaPath) throw new Error('avro format needs a schema file');
       return avroSerde(loadAvroType(options.schemaPath), options.wireFormat, options.schemaId);
     }
