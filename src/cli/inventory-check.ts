@@ -16,6 +16,8 @@ export interface InventoryTopics {
   clientId?: string;
   input: string;
   output: string;
+  /** Input values that are not JSON (Avro through a schema registry): decoded to the movement object. */
+  decodeInput?: (value: Buffer) => unknown;
 }
 
 /** Each topic is read within this long. */
@@ -24,7 +26,13 @@ const READ_TIMEOUT_MS = 120_000;
 /** Reads both topics read_committed to their end (kafka/read-to-end.ts) and compares with `stateOf`. */
 export async function checkInventory(t: InventoryTopics, start: number, stateOf: StateLookup): Promise<InventoryCheck> {
   const fold = new InventoryFold(start);
-  await readTopic(t, t.input, (record) => fold.addMovement(record.key, record.value));
+  const decode = t.decodeInput;
+  await readTopic(t, t.input, (record) =>
+    fold.addMovement(
+      record.key,
+      decode && record.value ? Buffer.from(JSON.stringify(decode(record.value)), 'utf8') : record.value,
+    ),
+  );
   await readTopic(t, t.output, (record) => fold.addOutput(record.value));
   return fold.compare(stateOf);
 }
