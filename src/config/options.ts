@@ -94,7 +94,7 @@ export const OPTIONS = {
   outputFormat: { schema: z.enum(['json', 'raw', 'avro']).default('json'), doc: 'How output values are encoded.' },
   inputSchema: {
     schema: nonEmpty.optional(),
-    doc: 'Avro schema file (.avsc) for input values; needed with inputFormat avro.',
+    doc: 'Avro schema file (.avsc) for input values; needed with inputFormat avro, unless schemaRegistry is set (then it is the reader schema each writer schema is resolved to; unset, values are read as written).',
   },
   outputSchema: {
     schema: nonEmpty.optional(),
