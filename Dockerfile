@@ -14,8 +14,10 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY package.json package-lock.json ./
-# npm ci runs the postinstall hook (scripts/patch-node-rdkafka.js), so it must be here first.
+# npm ci runs the postinstall hook (scripts/patch-node-rdkafka.js, which compiles
+# scripts/native/turbine-batch.cc into node-rdkafka's addon), so both must be here first.
 COPY scripts/patch-node-rdkafka.js ./scripts/
+COPY scripts/native ./scripts/native
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src

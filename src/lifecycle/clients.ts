@@ -6,6 +6,7 @@ import type { BatchSizer } from '../batching/batch-sizer.js';
 import type { TurbineConfig } from '../config/load.js';
 import { WorkerPool } from '../dispatch/worker-pool.js';
 import type { TurbineError } from '../errors.js';
+import { nativeBatch } from '../kafka/native-batch.js';
 import type { EngineCounters } from '../observability/engine-events.js';
 import { recordStats } from '../observability/librdkafka-stats.js';
 import type { Logger } from '../observability/logger.js';
@@ -106,6 +107,13 @@ export function createSource(
     onFatal: (e: TurbineError) => void;
   },
 ): Source {
+  // Which Kafka client path this process uses (src/kafka/native-batch.ts): say so once per engine.
+  o.logger.info(
+    { kafkaPath: nativeBatch ? 'native-batch' : 'stock' },
+    nativeBatch
+      ? 'kafka client: native batch path (consume, produce and delivery reports per batch)'
+      : 'kafka client: stock node-rdkafka path (TURBINE_NATIVE_BATCH=1 selects the experimental batch path)',
+  );
   return new Source({
     brokers: c.brokers,
     group: c.group,

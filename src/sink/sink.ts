@@ -12,8 +12,10 @@
 import Kafka from 'node-rdkafka';
 import { errorMessage, TurbineError } from '../errors.js';
 import { ERR__QUEUE_FULL, isFatalProducerError } from '../kafka/error-codes.js';
+import { forEachReport, isDeliveryBatch, kafkaError, nativeBatch } from '../kafka/native-batch.js';
 import { clientErrorListener, connectClient } from '../kafka/security-failures.js';
 import type { Logger } from '../observability/logger.js';
+import { BatchPacking } from './batch-packing.js';
 import { type ProducerSettings, producerTopicConfig, sinkProducerConfig } from './producer-config.js';
 
 // The engine imports it from here.
@@ -88,6 +90,8 @@ export class Sink {
   private drainTimer: NodeJS.Timeout | undefined;
   private pendingAcks = 0;
   private closed = false;
+  /** The native batch path's packing and tokens; undefined on the stock path (and for fake producers). */
+  private packing: BatchPacking<OutboundMessage> | undefined;
 
   constructor(options: SinkOptions) {
     this.options = options;
@@ -99,6 +103,7 @@ export class Sink {
     const options = this.options;
     const create = options.createProducer ?? ((config, topicConfig) => new Kafka.Producer(config, topicConfig));
     const producer = create(sinkProducerConfig(options), producerTopicConfig(options.kafka));
+    this.packing = nativeBatch?.accepts(producer) ? (this.packing ?? new BatchPacking<OutboundMessage>()) : undefined;
     // Callbacks of a replaced producer are ignored: its groups were dropped already.
     producer.on('delivery-report', (err, report) => {
       if (producer === this.producer) this.onDelivery(err, report);
@@ -153,6 +158,7 @@ export class Sink {
     this.drainTimer = undefined;
     this.parked.length = 0;
     this.parkedHead = 0;
+    this.packing?.clear();
     const dropped = [...this.pendingGroups];
     this.pendingGroups.clear();
     this.producer = this.newProducer();
@@ -203,19 +209,44 @@ export class Sink {
     this.pendingAcks += messages.length;
     if (this.outstanding) {
       // Exactly-once: messages are tracked one by one, since an abort settles them as failed.
+      for (const m of messages) this.outstanding.add(m);
+    } else {
+      let last: DeliveryGroup | undefined;
       for (const m of messages) {
-        this.outstanding.add(m);
-        this.submit(m);
+        if (m.group !== last) {
+          last = m.group;
+          this.pendingGroups.add(last);
+        }
       }
-      return;
     }
-    let last: DeliveryGroup | undefined;
-    for (const m of messages) {
-      if (m.group !== last) {
-        last = m.group;
-        this.pendingGroups.add(last);
+    if (this.packing && this.connected && this.parkedHead === this.parked.length) this.produceBatch(messages);
+    else for (const m of messages) this.submit(m);
+  }
+
+  /** The native batch path: one call for the whole batch; what it could not queue goes the stock way. */
+  private produceBatch(messages: OutboundMessage[]): void {
+    const packing = this.packing!;
+    let from = 0;
+    while (from < messages.length) {
+      const packed = packing.pack(messages, from);
+      const [queued, code, text] = nativeBatch!.produce(
+        this.producer,
+        packed.topics,
+        packed.parts,
+        packed.meta,
+        packed.count,
+      );
+      if (queued === packed.count) return;
+      packing.release(packed, queued);
+      from += queued;
+      if (code === ERR__QUEUE_FULL) {
+        // Park the rest in order; the drain produces them one by one as the queue empties.
+        for (let i = from; i < messages.length; i++) this.parked.push(messages[i]!);
+        this.scheduleDrain();
+        return;
       }
-      this.submit(m);
+      this.onProduceError(messages[from]!, kafkaError(code, text));
+      from++;
     }
   }
 
@@ -245,18 +276,17 @@ export class Sink {
       return true;
     } catch (error) {
       if ((error as { code?: number }).code === ERR__QUEUE_FULL) return false;
-      if (this.outstanding) {
-        this.failTransactional(m, error);
-        return true;
-      }
-      if (isFatalProducerError(error)) {
-        this.onFatalError(error);
-        return true;
-      }
-      // Anything else (unknown topic name format, message too large...) is retried with backoff.
-      this.retryLater(m, error);
+      this.onProduceError(m, error);
       return true;
     }
+  }
+
+  /** produce() refused a message for a reason other than a full queue. */
+  private onProduceError(m: OutboundMessage, error: unknown): void {
+    if (this.outstanding) this.failTransactional(m, error);
+    else if (isFatalProducerError(error)) this.onFatalError(error);
+    // Anything else (unknown topic name format, message too large...) is retried with backoff.
+    else this.retryLater(m, error);
   }
 
   private scheduleDrain(): void {
@@ -292,8 +322,21 @@ export class Sink {
   }
 
   private onDelivery(err: Kafka.LibrdKafkaError | null, report: Kafka.DeliveryReport): void {
+    if (isDeliveryBatch(report)) {
+      // The reports of batch-produced messages, gathered per poll by the patched addon.
+      const packing = this.packing;
+      if (!packing) return;
+      forEachReport(report, (token, _partition, _offset, error) => {
+        const m = packing.take(token);
+        if (m) this.onDelivered(error, m);
+      });
+      return;
+    }
     const m = report.opaque as OutboundMessage | undefined;
-    if (!m) return;
+    if (m) this.onDelivered(err, m);
+  }
+
+  private onDelivered(err: unknown, m: OutboundMessage): void {
     if (this.outstanding && !this.outstanding.delete(m)) return; // settled already (abandoned producer)
     if (err) {
       if (this.outstanding) this.failTransactional(m, err, true);

@@ -7,6 +7,7 @@
 import { performance } from 'node:perf_hooks';
 import Kafka from 'node-rdkafka';
 import { errorMessage, TurbineError } from '../errors.js';
+import { nativeBatch } from '../kafka/native-batch.js';
 import { clientErrorListener, connectClient } from '../kafka/security-failures.js';
 import type { Logger } from '../observability/logger.js';
 
@@ -162,14 +163,8 @@ export class Source {
         await new Promise((r) => setTimeout(r, 2));
         continue;
       }
-      // Take what is queued; when the last call found nothing, wait for the next arrival.
-      const drain = this.queuedLastCall;
-      const n = drain ? Math.min(MAX_CONSUME, this.maxMessages) : 1;
       try {
-        this.consumer.setDefaultConsumeTimeout(drain ? 0 : WAIT_MS);
-        const call = new Promise<Kafka.Message[]>((resolve, reject) =>
-          this.consumer.consume(n, (err, msgs) => (err ? reject(err) : resolve(msgs))),
-        );
+        const call = this.consumeCall();
         this.consuming = call.catch(() => undefined);
         const messages = await call;
         this.lastReturnAt = Date.now();
@@ -183,6 +178,21 @@ export class Source {
         backoffMs = Math.min(backoffMs * 2, 5000);
       }
     }
+  }
+
+  /**
+   * One consume call. The native batch path waits up to WAIT_MS for the first message and then
+   * takes what is queued, in one call. On the stock path, take what is queued; when the last
+   * call found nothing, wait for the next arrival.
+   */
+  private consumeCall(): Promise<Kafka.Message[]> {
+    const max = Math.min(MAX_CONSUME, this.maxMessages);
+    if (nativeBatch) return nativeBatch.consume(this.consumer, max, WAIT_MS);
+    const drain = this.queuedLastCall;
+    this.consumer.setDefaultConsumeTimeout(drain ? 0 : WAIT_MS);
+    return new Promise<Kafka.Message[]>((resolve, reject) =>
+      this.consumer.consume(drain ? max : 1, (err, msgs) => (err ? reject(err) : resolve(msgs))),
+    );
   }
 
   /**
