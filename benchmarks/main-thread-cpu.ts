@@ -6,10 +6,14 @@
  * whole process's CPU per record (process.cpuUsage: main + workers + librdkafka threads), and
  * records/s.
  *   node dist/benchmarks/main-thread-cpu.js [--records 100000] [--w 0] [--runs 3]
- *        [--systems bare,turbine] [--dist /work/main/dist] [--flag name=value ...] [--input topic]
+ *        [--systems bare,turbine,turbine-stock] [--dist /work/main/dist] [--flag name=value ...]
+ *        [--input topic]
  * `--dist` names another build's dist/ directory whose engine is measured as `turbine@<dist>`;
+ * `turbine-stock` is this build with TURBINE_NATIVE_BATCH=0 (node-rdkafka's stock per-message
+ * calls), run in a child process since the path is chosen when the engine's modules load;
  * `--flag` passes engine options (batchTargetMs=0, lineageHeaders=false...).
  */
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -147,6 +151,23 @@ async function runBare(input: string, records: number, w: number): Promise<{ bef
   return { before: before!, after };
 }
 
+/** One Turbine run of this build in a child process with the native batch path off; its JSON line. */
+function runStockChild(
+  input: string,
+  records: number,
+  w: number,
+  flags: Record<string, string>,
+): Record<string, unknown> {
+  const args = [__filename, '--input', input, '--records', String(records), '--w', String(w), '--runs', '1'];
+  for (const [k, v] of Object.entries(flags)) args.push('--flag', `${k}=${v}`);
+  const out = execFileSync(process.execPath, [...args, '--systems', 'turbine'], {
+    env: { ...process.env, TURBINE_NATIVE_BATCH: '0' },
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  return JSON.parse(out.trim().split('\n').pop()!) as Record<string, unknown>;
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -179,8 +200,11 @@ async function main(): Promise<void> {
   }
   const plan: Array<{ name: string; run: () => Promise<{ before: Sample; after: Sample } & Record<string, unknown>> }> =
     [];
+  const children: Array<{ name: string; run: () => Record<string, unknown> }> = [];
   for (const s of systems) {
-    if (s === 'bare') plan.push({ name: 'bare', run: () => runBare(input, records, w) });
+    if (s === 'turbine-stock')
+      children.push({ name: 'turbine-stock', run: () => runStockChild(input, records, w, flags) });
+    else if (s === 'bare') plan.push({ name: 'bare', run: () => runBare(input, records, w) });
     else if (s === 'turbine') {
       plan.push({ name: 'turbine', run: () => runTurbine(join(ROOT, 'dist'), input, records, w, flags) });
       for (const d of dists) plan.push({ name: `turbine@${d}`, run: () => runTurbine(d, input, records, w, flags) });
@@ -205,6 +229,7 @@ async function main(): Promise<void> {
           })}\n`,
         );
       }
+      for (const c of children) process.stdout.write(`${JSON.stringify({ ...c.run(), system: c.name })}\n`);
     }
   } finally {
     if (!values.input) await deleteTopics(BROKERS, [input]).catch(() => undefined);

@@ -16,6 +16,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { type ContainerReport, measureContainer, replaceContainerSection } from './harness/container-section.js';
 import type { CpuBreakdown } from './harness/cpu-accounting.js';
 import { environment } from './harness/environment.js';
 import { ROOT } from './harness/processes.js';
@@ -71,7 +72,9 @@ const USAGE = `Usage: npm run bench -- [options]   (node dist/benchmarks/run.js 
   --only S1,S2         sections: env, cost, overhead, peers, inventory, scaling, adaptive, state,
                        workloads (default all); --only state --out-dir benchmarks replaces only the
                        keyed-state section of benchmarks/RESULTS.md, --only workloads only the
-                       real-workloads one (both: both)
+                       real-workloads one, --only container the high-throughput container one
+                       (issue 15: main-thread µs/record, kcat ratio, processes 1 vs 2); any mix
+                       of these three replaces just those
   --runs N             drains per Turbine row, median reported (default 3, --quick 1)
   --w 0,20,100,1000    spin costs in µs per record
   --peers P1,P2        peers called through benchmarks/peers/run-peer.sh (default kafkajs-main,
@@ -115,7 +118,9 @@ const WORKLOAD_SYSTEMS: readonly WorkloadSystem[] = ['turbine', 'kafkajs-piscina
 /** The last real-workloads section measured into benchmarks/ (a run without it renders this one). */
 const WORKLOADS_FILE = 'workloads.json';
 /** Sections that can be measured alone into benchmarks/, replacing only their part of RESULTS.md. */
-const ALONE_SECTIONS: readonly Section[] = ['state', 'workloads'];
+const ALONE_SECTIONS: readonly Section[] = ['state', 'workloads', 'container'];
+/** The last high-throughput container section measured into benchmarks/. */
+const CONTAINER_FILE = 'container.json';
 
 interface Options {
   /** A results.json to render instead of measuring. */
@@ -704,6 +709,10 @@ function readWorkloads(): WorkloadsReport | null {
   return readSaved<WorkloadsReport>(WORKLOADS_FILE);
 }
 
+function readContainer(): ContainerReport | null {
+  return readSaved<ContainerReport>(CONTAINER_FILE);
+}
+
 function readSoak(): SoakSummary | null {
   return readSaved<SoakSummary>('soak.json');
 }
@@ -714,12 +723,15 @@ function writeOutputs(o: Options, report: BenchReport): void {
     writeFileSync(join(o.outDir, STATE_FILE), `${JSON.stringify(report.state, null, 2)}\n`);
   if (report.workloads && o.sections.includes('workloads'))
     writeFileSync(join(o.outDir, WORKLOADS_FILE), `${JSON.stringify(report.workloads, null, 2)}\n`);
+  if (report.container && o.sections.includes('container'))
+    writeFileSync(join(o.outDir, CONTAINER_FILE), `${JSON.stringify(report.container, null, 2)}\n`);
   if (o.outDir === join(ROOT, 'benchmarks') && o.sections.every((s) => ALONE_SECTIONS.includes(s))) {
     // Sections measured alone: the rest of RESULTS.md stays as the last full run left it.
     const file = join(o.outDir, 'RESULTS.md');
     let doc = existsSync(file) ? readFileSync(file, 'utf8') : '';
     if (report.state && o.sections.includes('state')) doc = replaceStateSection(doc, renderStateSection(report.state));
     if (report.workloads && o.sections.includes('workloads')) doc = replaceWorkloadsSection(doc, report.workloads);
+    if (report.container && o.sections.includes('container')) doc = replaceContainerSection(doc, report.container);
     writeFileSync(file, doc);
     log(`wrote the ${o.sections.join(' and ')} section(s) of ${file}`);
     return;
@@ -749,6 +761,7 @@ async function main(): Promise<void> {
       soak: readSoak() ?? saved.soak,
       state: newer(saved.state, readState()),
       workloads: newer(saved.workloads, readWorkloads()),
+      container: newer(saved.container, readContainer()),
     };
     writeOutputs({ ...o, sections: report.settings.sections }, report);
     return;
@@ -778,6 +791,7 @@ async function main(): Promise<void> {
     // A run without the section shows the last one measured into benchmarks/.
     state: o.sections.includes('state') ? null : readState(),
     workloads: o.sections.includes('workloads') ? null : readWorkloads(),
+    container: o.sections.includes('container') ? null : readContainer(),
     durationMs: 0,
   };
   for (const [k, v] of Object.entries(report.env)) log(`${k}: ${v}`);
@@ -819,7 +833,14 @@ async function main(): Promise<void> {
     report.state = await keyedState(o);
     checkpoint();
   }
-  if (o.sections.includes('workloads')) report.workloads = await realWorkloads(o);
+  if (o.sections.includes('workloads')) {
+    report.workloads = await realWorkloads(o);
+    checkpoint();
+  }
+  if (o.sections.includes('container')) {
+    const { brokers, quick, runs, poolSize, command } = o;
+    report.container = await measureContainer({ brokers, quick, runs, poolSize, command, env: report.env, log });
+  }
   checkpoint();
   log(`done in ${(report.durationMs / 60_000).toFixed(1)} min`);
 }

@@ -2,6 +2,8 @@
  * Renders benchmarks/RESULTS.md from a run's report (pure: the caller writes the file and the
  * charts named in CHART_FILES next to it).
  */
+
+import { containerBlock } from './container-section.js';
 import type { CpuBreakdown } from './cpu-accounting.js';
 import { num, pct, runsCell, table } from './markdown.js';
 import type { BenchReport, LatencyRow, Order, Quantiles, Section } from './report.js';
@@ -377,7 +379,7 @@ export function renderResults(report: BenchReport): string {
     '',
     ...environmentLines(report),
     '',
-    '## Targets (issue 3)',
+    '## Targets (issues 3 and 15)',
     '',
     ...table(
       ['target', 'status', 'measured', 'cause'],
@@ -405,6 +407,8 @@ export function renderResults(report: BenchReport): string {
     // The real-workloads section between its own markers (workload-section.ts), like the keyed-state one.
     '',
     workloadsBlock(report.workloads),
+    '',
+    containerBlock(report.container),
     ...closingNote(report),
     '',
   ];

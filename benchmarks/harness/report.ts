@@ -1,3 +1,4 @@
+import type { ContainerReport } from './container-section.js';
 /**
  * The data a benchmark run collects, as plain JSON (benchmarks/results.json), from which
  * RESULTS.md and the SVG charts are rendered.
@@ -303,6 +304,7 @@ export const SECTIONS = [
   'adaptive',
   'state',
   'workloads',
+  'container',
 ] as const;
 export type Section = (typeof SECTIONS)[number];
 
@@ -330,5 +332,7 @@ export interface BenchReport {
   state?: StateReport | null;
   /** The real-workloads section: this run's, or the last one saved in benchmarks/workloads.json (absent in older results). */
   workloads?: WorkloadsReport | null;
+  /** The high-throughput container section (issue 15): this run's, or the last saved in benchmarks/container.json. */
+  container?: ContainerReport | null;
   durationMs: number;
 }

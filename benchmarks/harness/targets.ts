@@ -2,6 +2,7 @@
  * The issue's targets (issue 3), judged against a run's report: met, missed with the measured
  * gap, or not measured (with why); for a gap, its cause as far as the CPU accounting measured it.
  */
+import { containerTargets } from './container-section.js';
 import type { CpuBreakdown } from './cpu-accounting.js';
 import { keptUpText, memoryAtPeak } from './memory-split.js';
 import type { BenchReport, EngineLatencySplit, Order, SoakSummary, ThroughputRow } from './report.js';
@@ -233,5 +234,6 @@ export function evaluateTargets(report: BenchReport): TargetVerdict[] {
     peersTarget(report, 'key'),
     latencyTarget(report),
     soakTarget(report),
+    ...containerTargets(report.container),
   ];
 }
