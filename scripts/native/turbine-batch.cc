@@ -115,6 +115,18 @@ class ConsumeBatchWorker : public Nan::AsyncWorker {
   }
 
  private:
+  // Start and length of bytes copied into m_data, or -1 and 0 for null (no key, a tombstone).
+  void PackBytes(const char* bytes, size_t length) {
+    if (!bytes) {
+      m_meta.push_back(-1);
+      m_meta.push_back(0);
+      return;
+    }
+    m_meta.push_back(static_cast<double>(m_data.size()));
+    m_meta.push_back(static_cast<double>(length));
+    m_data.insert(m_data.end(), bytes, bytes + length);
+  }
+
   void Pack(RdKafka::Message* message) {
     const std::string& topic = message->topic_name();
     size_t topic_index = 0;
@@ -125,24 +137,8 @@ class ConsumeBatchWorker : public Nan::AsyncWorker {
     m_meta.push_back(static_cast<double>(message->partition()));
     m_meta.push_back(static_cast<double>(message->offset()));
     m_meta.push_back(static_cast<double>(message->timestamp().timestamp));
-    const char* key = static_cast<const char*>(message->key_pointer());
-    if (key) {
-      m_meta.push_back(static_cast<double>(m_data.size()));
-      m_meta.push_back(static_cast<double>(message->key_len()));
-      m_data.insert(m_data.end(), key, key + message->key_len());
-    } else {
-      m_meta.push_back(-1);
-      m_meta.push_back(0);
-    }
-    const char* value = static_cast<const char*>(message->payload());
-    if (value) {
-      m_meta.push_back(static_cast<double>(m_data.size()));
-      m_meta.push_back(static_cast<double>(message->len()));
-      m_data.insert(m_data.end(), value, value + message->len());
-    } else {
-      m_meta.push_back(-1);
-      m_meta.push_back(0);
-    }
+    PackBytes(static_cast<const char*>(message->key_pointer()), message->key_len());
+    PackBytes(static_cast<const char*>(message->payload()), message->len());
     m_meta.push_back(static_cast<double>(m_data.size()));
     RdKafka::Headers* headers = message->headers();
     if (!headers || headers->size() == 0) {

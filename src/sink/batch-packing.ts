@@ -79,10 +79,8 @@ export class BatchPacking<M extends PackableMessage> {
       meta[f + 9] = headerAt;
       meta[f + 10] = 0;
       if (m.headers.length > 0) {
-        const start = headerAt;
         const written = this.writeHeaders(m.headers, headerAt);
         headerAt = written.end;
-        meta[f + 9] = start;
         meta[f + 10] = written.count;
       }
       const token = this.nextToken++;
