@@ -240,7 +240,7 @@ export class Engine extends EventEmitter implements EngineView {
         this.parts.transactions = createTransactions({
           ...this.shared,
           ...{ sink, source, committer: this.committer, repositioner: this.repositioner },
-          restoreState: this.keyed && (() => this.keyed!.restorer.restore(this.registry.list())),
+          restoreState: this.keyed && ((tps) => this.keyed!.restorer.restore(tps)),
           connectTimeoutMs: CONNECT_TIMEOUT_MS,
         });
         await this.parts.transactions.start();

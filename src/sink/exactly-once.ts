@@ -10,10 +10,10 @@ import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { PartitionRegistry } from '../ownership/partition-registry.js';
 import type { Repositioner } from '../ownership/repositioner.js';
-import type { Source } from '../source/source.js';
-import type { PartitionId } from '../types.js';
+import type { Source, TopicPartition } from '../source/source.js';
+import { type PartitionId, partitionId } from '../types.js';
 import { type Sink, settleFailed } from './sink.js';
-import { kafkaTransactionalClient, TransactionCoordinator } from './transactions.js';
+import { kafkaTransactionalClient, TransactionCoordinator, type TransactionHooks } from './transactions.js';
 
 export interface ExactlyOnceParts {
   sink: Sink;
@@ -24,12 +24,44 @@ export interface ExactlyOnceParts {
   metrics: Metrics;
   logger: Logger;
   connectTimeoutMs: number;
-  /** Keyed state: restores owned partitions from the changelog (an abort leaves the memory ahead of it). */
-  restoreState?: (() => Promise<void>) | undefined;
+  /** Keyed state: restores these partitions from the changelog (an abort leaves the memory ahead of it). */
+  restoreState?: ((tps: readonly TopicPartition[]) => Promise<void>) | undefined;
+}
+
+type RecoveryParts = Pick<ExactlyOnceParts, 'sink' | 'registry' | 'repositioner' | 'restoreState'>;
+
+/**
+ * The abort side of the hooks. `invalidate` re-positions every partition owned at that moment
+ * to its last committed offset; `rewind` restores the state of exactly those partitions. A
+ * partition assigned in between is not re-read: its own start restored its state, its records
+ * may already be processed (their outputs wait for the next transaction), and restoring it
+ * again would put its memory behind those changes (chaos stateful: 3 levels wrong).
+ */
+export function abortHooks(p: RecoveryParts): Pick<TransactionHooks, 'invalidate' | 'rewind'> {
+  let invalidated = new Set<PartitionId>();
+  return {
+    // Every owned partition restarts at its last committed offset, else where this
+    // assignment started (the first offset it consumed), else wherever the consumer stands.
+    invalidate: () => {
+      const targets = new Map<PartitionId, number>();
+      for (const [id, s] of p.registry.entries()) targets.set(id, s.rewindOffset);
+      invalidated = new Set(targets.keys());
+      p.repositioner.reposition(targets);
+    },
+    rewind: async () => {
+      p.sink.failOutstanding();
+      // Records of these partitions are dropped until their seek: the state is back at the
+      // committed changes before any is processed again.
+      const tps = p.registry.list().filter((tp) => invalidated.has(partitionId(tp.topic, tp.partition)));
+      await p.restoreState?.(tps);
+      // A failed seek rejects: the coordinator tries the recovery again with the same targets.
+      await p.repositioner.seekNow();
+    },
+  };
 }
 
 export function createTransactions(p: ExactlyOnceParts): TransactionCoordinator {
-  const { sink, registry } = p;
+  const { sink } = p;
   return new TransactionCoordinator({
     client: kafkaTransactionalClient(
       () => sink.client,
@@ -49,22 +81,8 @@ export function createTransactions(p: ExactlyOnceParts): TransactionCoordinator 
       unacknowledged: () => sink.inFlight,
       pendingOffsets: () => p.committer.pending(),
       committed: (offsets) => p.committer.markCommitted(offsets),
-      // Every owned partition restarts at its last committed offset, else where this
-      // assignment started (the first offset it consumed), else wherever the consumer stands.
-      invalidate: () => {
-        const targets = new Map<PartitionId, number>();
-        for (const [id, s] of registry.entries()) targets.set(id, s.rewindOffset);
-        p.repositioner.reposition(targets);
-      },
       discard: (messages) => settleFailed(messages),
-      rewind: async () => {
-        sink.failOutstanding();
-        // Records of these partitions are dropped until their seek: the state is back at the
-        // committed changes before any is processed again.
-        await p.restoreState?.();
-        // A failed seek rejects: the coordinator tries the recovery again with the same targets.
-        await p.repositioner.seekNow();
-      },
+      ...abortHooks(p),
     },
   });
 }
