@@ -32,27 +32,27 @@ type RecoveryParts = Pick<ExactlyOnceParts, 'sink' | 'registry' | 'repositioner'
 
 /**
  * The abort side of the hooks. `invalidate` re-positions every partition owned at that moment
- * to its last committed offset; `rewind` restores the state of exactly those partitions. A
- * partition assigned in between is not re-read: its own start restored its state, its records
- * may already be processed (their outputs wait for the next transaction), and restoring it
- * again would put its memory behind those changes (chaos stateful: 3 levels wrong).
+ * to its last committed offset: their fetched records are dropped until their seek. `rewind`
+ * restores the state of exactly the partitions still waiting for that seek. A partition assigned
+ * in between (or revoked and assigned again) is not re-read: its own start restored its state,
+ * its records may already be processed (their outputs wait for the next transaction), and
+ * restoring it again would put its memory behind their changes (chaos stateful: 3 levels wrong).
  */
 export function abortHooks(p: RecoveryParts): Pick<TransactionHooks, 'invalidate' | 'rewind'> {
-  let invalidated = new Set<PartitionId>();
+  const { registry } = p;
   return {
     // Every owned partition restarts at its last committed offset, else where this
     // assignment started (the first offset it consumed), else wherever the consumer stands.
     invalidate: () => {
       const targets = new Map<PartitionId, number>();
-      for (const [id, s] of p.registry.entries()) targets.set(id, s.rewindOffset);
-      invalidated = new Set(targets.keys());
+      for (const [id, s] of registry.entries()) targets.set(id, s.rewindOffset);
       p.repositioner.reposition(targets);
     },
     rewind: async () => {
       p.sink.failOutstanding();
-      // Records of these partitions are dropped until their seek: the state is back at the
-      // committed changes before any is processed again.
-      const tps = p.registry.list().filter((tp) => invalidated.has(partitionId(tp.topic, tp.partition)));
+      const tps = registry
+        .list()
+        .filter((tp) => registry.positions.targetOf(partitionId(tp.topic, tp.partition)) !== undefined);
       await p.restoreState?.(tps);
       // A failed seek rejects: the coordinator tries the recovery again with the same targets.
       await p.repositioner.seekNow();

@@ -5,22 +5,31 @@ import type { Sink } from '../../../src/sink/sink.js';
 import type { TopicPartition } from '../../../src/source/source.js';
 import { partitionId } from '../../../src/types.js';
 
-/** A registry of owned partitions (rewindOffset = 10 × partition) that a test can assign to. */
+/**
+ * A registry of owned partitions (rewindOffset = 10 × partition) that a test can assign to and
+ * revoke from; re-positioning marks a partition seeking until its seek, as Positions does.
+ */
 function fakeRegistry(owned: number[]) {
   const parts = new Set(owned);
+  const seeking = new Set<string>();
   const registry = {
     entries: () => [...parts].map((p) => [partitionId('in', p), { rewindOffset: p * 10 }] as const)[Symbol.iterator](),
     list: () => [...parts].map((partition) => ({ topic: 'in', partition, paused: false })),
+    positions: { targetOf: (id: string) => (seeking.has(id) ? 0 : undefined) },
   };
   return {
     registry: registry as unknown as PartitionRegistry,
+    seeking,
     assign: (p: number) => parts.add(p),
-    revoke: (p: number) => parts.delete(p),
+    revoke: (p: number) => {
+      parts.delete(p);
+      seeking.delete(partitionId('in', p));
+    },
   };
 }
 
 function setup(owned: number[]) {
-  const { registry, assign, revoke } = fakeRegistry(owned);
+  const { registry, seeking, assign, revoke } = fakeRegistry(owned);
   const calls: string[] = [];
   const restored: TopicPartition[][] = [];
   const repositioned: Array<Map<string, number>> = [];
@@ -28,7 +37,10 @@ function setup(owned: number[]) {
     registry,
     sink: { failOutstanding: () => calls.push('failOutstanding') } as unknown as Sink,
     repositioner: {
-      reposition: (targets: Map<string, number>) => repositioned.push(new Map(targets)),
+      reposition: (targets: Map<string, number>) => {
+        repositioned.push(new Map(targets));
+        for (const id of targets.keys()) seeking.add(id);
+      },
       seekNow: async () => {
         calls.push('seekNow');
         return [];
@@ -70,11 +82,13 @@ describe('exactly-once abort hooks', () => {
     expect(t.restored.map((tps) => tps.map((tp) => tp.partition))).toEqual([[2]]);
   });
 
-  it('skips a partition revoked before the rewind, and a retried rewind restores the same partitions again', async () => {
-    const t = setup([0, 1, 2]);
+  it('skips a partition revoked (or revoked and assigned again) before the rewind; a retried rewind restores the same partitions', async () => {
+    const t = setup([0, 1, 2, 4]);
     t.hooks.invalidate();
     t.revoke(0);
     t.assign(3);
+    t.revoke(4);
+    t.assign(4);
     await t.hooks.rewind();
     await t.hooks.rewind();
     expect(t.restored.map((tps) => tps.map((tp) => tp.partition))).toEqual([
