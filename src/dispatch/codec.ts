@@ -176,38 +176,144 @@ export function unpackInput(buffer: ArrayBuffer): UnpackedRecord[] {
   return out;
 }
 
+/**
+ * Writes the output layout while the worker encodes, so each value is encoded straight into the
+ * one buffer that is transferred back (no Buffer per value, no second copy). The buffer starts at
+ * a size hint and doubles when short; bytes past the end are left unused (the reader stops at
+ * its counts), since moving the buffer costs the same whatever its size.
+ */
+export class OutputPacker {
+  private buffer: ArrayBuffer;
+  private bytes: Buffer;
+  private view: DataView;
+  private pos = 0;
+  /** Where the current input's outputs start (its count), for abandonInput(). */
+  private inputStart = 0;
+  private inputOutputs = 0;
+
+  constructor(inputs: number, sizeHint = 1024) {
+    this.buffer = new ArrayBuffer(Math.max(64, sizeHint));
+    this.bytes = Buffer.from(this.buffer);
+    this.view = new DataView(this.buffer);
+    this.u32(inputs);
+  }
+
+  /** Starts the next input's list of outputs. */
+  beginInput(): void {
+    this.inputStart = this.pos;
+    this.inputOutputs = 0;
+    this.u32(0);
+  }
+
+  /** Forgets what was written for the current input since beginInput (its encoding failed): it has no outputs. */
+  abandonInput(): void {
+    this.pos = this.inputStart;
+    this.u32(0);
+    this.inputOutputs = 0;
+  }
+
+  /**
+   * One output of the current input. `writeValue` encodes a non-null value at `at` of `target`
+   * and returns where it ended, or a negative number when target is too short (then it is called
+   * again with a bigger one).
+   */
+  output(
+    topic: string | null,
+    key: Uint8Array | string | null,
+    value: unknown,
+    writeValue: (value: unknown, target: Buffer, at: number) => number,
+    headers: ReadonlyArray<readonly [string, Uint8Array | string]>,
+  ): void {
+    this.view.setUint32(this.inputStart, ++this.inputOutputs, true);
+    if (topic === null) this.i32(-1);
+    else this.text(topic);
+    if (typeof key === 'string') this.text(key);
+    else this.blob(key);
+    if (value === null || value === undefined) this.i32(-1);
+    else {
+      for (;;) {
+        const end = writeValue(value, this.bytes, this.pos + 4);
+        if (end >= 0) {
+          this.view.setInt32(this.pos, end - this.pos - 4, true);
+          this.pos = end;
+          break;
+        }
+        this.grow(this.bytes.length - this.pos + 4 - end);
+      }
+    }
+    this.u32(headers.length);
+    for (const [name, v] of headers) {
+      this.text(name);
+      if (typeof v === 'string') this.text(v);
+      else this.blob(v);
+    }
+  }
+
+  finish(): ArrayBuffer {
+    return this.buffer;
+  }
+
+  private grow(extra: number): void {
+    if (this.pos + extra <= this.bytes.length) return;
+    const next = new ArrayBuffer(Math.max(this.bytes.length * 2, this.pos + extra + 1024));
+    new Uint8Array(next).set(this.bytes.subarray(0, this.pos));
+    this.buffer = next;
+    this.bytes = Buffer.from(next);
+    this.view = new DataView(next);
+  }
+
+  private u32(v: number): void {
+    this.grow(4);
+    this.view.setUint32(this.pos, v, true);
+    this.pos += 4;
+  }
+
+  private i32(v: number): void {
+    this.grow(4);
+    this.view.setInt32(this.pos, v, true);
+    this.pos += 4;
+  }
+
+  private blob(b: Uint8Array | null): void {
+    if (b === null) {
+      this.i32(-1);
+      return;
+    }
+    this.grow(4 + b.length);
+    this.view.setInt32(this.pos, b.length, true);
+    this.bytes.set(b, this.pos + 4);
+    this.pos += 4 + b.length;
+  }
+
+  /** A string as UTF-8 with its byte length (the layout's name, topic and string header values). */
+  private text(s: string): void {
+    this.grow(4 + s.length * 3);
+    const n = this.bytes.write(s, this.pos + 4, 'utf8');
+    this.view.setInt32(this.pos, n, true);
+    this.pos += 4 + n;
+  }
+}
+
+/** Copies a value's bytes (already encoded) into the packer's buffer. */
+export function writeBytes(value: unknown, target: Buffer, at: number): number {
+  const b = value as Uint8Array;
+  if (at + b.length > target.length) return -1;
+  target.set(b, at);
+  return at + b.length;
+}
+
 export function packOutput(perInput: ReadonlyArray<ReadonlyArray<EncodedOutput>>): ArrayBuffer {
   let size = 4;
   for (const outputs of perInput) {
     size += 4;
-    for (const o of outputs) {
-      size += 4 + (o.topic === null ? 0 : Buffer.byteLength(o.topic));
-      size += 4 + (o.key?.length ?? 0) + 4 + (o.value?.length ?? 0) + 4;
-      for (const [name, value] of o.headers) size += 8 + Buffer.byteLength(name) + value.length;
-    }
+    for (const o of outputs) size += 16 + (o.topic?.length ?? 0) * 3 + (o.key?.length ?? 0) + (o.value?.length ?? 0);
   }
-  const w = new Writer(size);
-  w.u32(perInput.length);
+  const packer = new OutputPacker(perInput.length, size);
   for (const outputs of perInput) {
-    w.u32(outputs.length);
-    for (const o of outputs) {
-      if (o.topic === null) w.i32(-1);
-      else {
-        w.i32(Buffer.byteLength(o.topic));
-        w.pos -= 4;
-        w.str(o.topic);
-      }
-      w.blob(o.key);
-      w.blob(o.value);
-      w.u32(o.headers.length);
-      for (const [name, value] of o.headers) {
-        w.str(name);
-        w.blob(value);
-      }
-    }
+    packer.beginInput();
+    for (const o of outputs) packer.output(o.topic, o.key, o.value, writeBytes, o.headers);
   }
-  if (w.pos !== size) throw new Error(`codec: packed ${w.pos} bytes, expected ${size}`);
-  return w.buffer;
+  return packer.finish();
 }
 
 export function unpackOutput(buffer: ArrayBuffer): EncodedOutput[][] {

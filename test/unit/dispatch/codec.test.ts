@@ -1,5 +1,6 @@
 import {
   type EncodedOutput,
+  OutputPacker,
   type PackableRecord,
   packInput,
   packOutput,
@@ -208,5 +209,43 @@ describe('codec randomized round trip', () => {
       );
       expect(JSON.stringify(plain(unpackOutput(packOutput(perInput))))).toBe(JSON.stringify(plain(perInput)));
     }
+  });
+});
+
+describe('OutputPacker', () => {
+  const writeJson = (value: unknown, target: Buffer, at: number) => {
+    const text = JSON.stringify(value);
+    if (at + Buffer.byteLength(text) > target.length) return -1;
+    return at + target.write(text, at, 'utf8');
+  };
+
+  it('grows from a tiny size hint and writes what unpackOutput reads back (string keys and headers as UTF-8)', () => {
+    const packer = new OutputPacker(3, 1);
+    const big = 'x'.repeat(10_000);
+    packer.beginInput();
+    packer.output(null, 'k\u00e9y', { big }, writeJson, [['h', 'v\u2603']]);
+    packer.output('other-topic', null, null, writeJson, []);
+    packer.beginInput();
+    packer.beginInput();
+    packer.output(null, Buffer.from([1, 2]), [1], writeJson, [['b', Buffer.from([9])]]);
+    const out = unpackOutput(packer.finish());
+    expect(out.map((o) => o.length)).toEqual([2, 0, 1]);
+    expect(out[0]![0]!.key!.toString()).toBe('k\u00e9y');
+    expect(JSON.parse(out[0]![0]!.value!.toString())).toEqual({ big });
+    expect(out[0]![0]!.headers.map(([n, v]) => [n, v.toString()])).toEqual([['h', 'v\u2603']]);
+    expect(out[0]![1]).toEqual({ topic: 'other-topic', key: null, value: null, headers: [] });
+    expect(out[2]![0]!.value!.toString()).toBe('[1]');
+    expect([...out[2]![0]!.headers[0]![1]]).toEqual([9]);
+  });
+
+  it('abandonInput drops what the current input wrote (its encoding failed) and leaves the others whole', () => {
+    const packer = new OutputPacker(2, 16);
+    packer.beginInput();
+    packer.output(null, null, 'kept', writeJson, []);
+    packer.beginInput();
+    packer.output(null, null, 'written, then abandoned', writeJson, []);
+    packer.abandonInput();
+    const out = unpackOutput(packer.finish());
+    expect(out.map((o) => o.map((x) => x.value!.toString()))).toEqual([['"kept"'], []]);
   });
 });

@@ -103,3 +103,43 @@ describe('avro serde', () => {
     expect(() => createSerde({ format: 'avro', wireFormat: 'plain', schemaId: 1 })).toThrow(/schema file/);
   });
 });
+
+describe('write (encoding straight into the output buffer)', () => {
+  /** write() into a target of `size` bytes at offset 3; null when it reports the target short. */
+  const written = (serde: ReturnType<typeof createSerde>, value: unknown, size: number): Buffer | null => {
+    const target = Buffer.alloc(size);
+    const end = serde.write(value, target, 3);
+    return end < 0 ? null : target.subarray(3, end);
+  };
+
+  it('writes the same bytes as encode() in every format, and reports a short target instead of truncating', () => {
+    const cases: Array<[ReturnType<typeof createSerde>, unknown]> = [
+      [
+        createSerde({ format: 'json', wireFormat: 'plain', schemaId: 1 }),
+        { text: 'h\u00e9llo \u2603 \ud83d\ude00', n: [1, 2] },
+      ],
+      [createSerde({ format: 'raw', wireFormat: 'plain', schemaId: 1 }), Buffer.from([0, 1, 2, 250])],
+      [createSerde({ format: 'raw', wireFormat: 'plain', schemaId: 1 }), 'caf\u00e9'],
+      [createSerde({ format: 'avro', schemaPath, wireFormat: 'plain', schemaId: 1 }), movement],
+      [createSerde({ format: 'avro', schemaPath, wireFormat: 'confluent', schemaId: 0x01020304 }), movement],
+    ];
+    for (const [serde, value] of cases) {
+      const expected = serde.encode(value)!;
+      expect(written(serde, value, expected.length + 3)?.equals(expected)).toBe(true);
+      expect(written(serde, value, expected.length + 2)).toBeNull();
+      expect(written(serde, value, 4)).toBeNull();
+    }
+  });
+
+  it('throws where encode() throws', () => {
+    expect(() =>
+      createSerde({ format: 'json', wireFormat: 'plain', schemaId: 1 }).write(1n, Buffer.alloc(64), 0),
+    ).toThrow();
+    expect(() =>
+      createSerde({ format: 'json', wireFormat: 'plain', schemaId: 1 }).write(() => 1, Buffer.alloc(64), 0),
+    ).toThrow(/function/);
+    expect(() =>
+      createSerde({ format: 'raw', wireFormat: 'plain', schemaId: 1 }).write(7, Buffer.alloc(64), 0),
+    ).toThrow(/raw output/);
+  });
+});
