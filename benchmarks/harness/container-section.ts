@@ -2,10 +2,12 @@
  * The high-throughput container section of RESULTS.md (issue 15): the main thread's CPU per
  * record for Turbine (native batch path and stock node-rdkafka path), the bare node-rdkafka loop
  * and the kcat pipe's records/s on one topic of 1 KB JSON records at W = 0, and one container's
- * records/s with 1 and 2 engine processes at W = 0 and W = 100. Measured alone with
+ * records/s with 1 and 2 engine processes at W = 0 and W = 100, and the worker side's CPU per
+ * record by format (benchmarks/worker-cost.ts). Measured alone with
  * `--only container --out-dir benchmarks`, which replaces only this section between its markers.
  */
 import { join } from 'node:path';
+import type { WorkerCostReport, WorkerCostRow } from '../worker-cost.js';
 import { environmentLine, num, replaceMarkedBlock, table } from './markdown.js';
 import { ROOT, runJsonCommand } from './processes.js';
 import type { EnvironmentInfo, SectionRun } from './report.js';
@@ -34,7 +36,7 @@ export const KCAT_RATIO_TARGET = 0.6;
 export type MainThreadSystem = 'turbine' | 'turbine-stock' | 'bare';
 
 export const MAIN_THREAD_NAMES: Record<MainThreadSystem, string> = {
-  turbine: 'Turbine (native batch path, TURBINE_NATIVE_BATCH=1)',
+  turbine: 'Turbine (native batch path, the default)',
   'turbine-stock': 'Turbine (stock node-rdkafka path, the default)',
   bare: 'bare node-rdkafka loop',
 };
@@ -60,6 +62,9 @@ export interface ContainerReport extends SectionRun {
   mainThread: Array<{ system: MainThreadSystem; runs: MainThreadRun[]; notRun?: string }>;
   kcat: { runs: number[]; notRun?: string };
   processes: ProcessesRow[];
+  /** benchmarks/worker-cost.ts, once per round (absent in reports from before it existed). */
+  workerCost?: WorkerCostReport[];
+  workerCostNotRun?: string;
   durationMs: number;
 }
 
@@ -74,6 +79,7 @@ export interface ContainerOptions {
 }
 
 const MAIN_THREAD_SCRIPT = join(ROOT, 'dist', 'benchmarks', 'main-thread-cpu.js');
+const WORKER_COST_SCRIPT = join(ROOT, 'dist', 'benchmarks', 'worker-cost.js');
 const SYSTEMS: readonly MainThreadSystem[] = ['turbine', 'turbine-stock', 'bare'];
 
 /** Records per W: a W = 100 drain at about 15,000/s on 2 cores takes a few seconds. */
@@ -101,6 +107,7 @@ export async function measureContainer(o: ContainerOptions): Promise<ContainerRe
     processes: [0, 100].flatMap((w) =>
       [1, 2].map((processes) => ({ w, processes, records: recordsFor(o.quick, w), runs: [] as number[] })),
     ),
+    workerCost: [],
     durationMs: 0,
   };
   try {
@@ -111,7 +118,7 @@ export async function measureContainer(o: ContainerOptions): Promise<ContainerRe
           process.execPath,
           [MAIN_THREAD_SCRIPT, '--input', input, '--records', String(records), '--runs', '1', '--systems', row.system],
           600_000,
-          { TURBINE_BENCH_BROKERS: o.brokers, ...(row.system === 'turbine' ? { TURBINE_NATIVE_BATCH: '1' } : {}) },
+          { TURBINE_BENCH_BROKERS: o.brokers, ...(row.system === 'turbine' ? { TURBINE_NATIVE_BATCH: '' } : {}) },
         );
         const j = r.json;
         if (!r.ok || !j || typeof j.mainUsPerRecord !== 'number') {
@@ -132,6 +139,20 @@ export async function measureContainer(o: ContainerOptions): Promise<ContainerRe
       if (k.perSec === null) report.kcat.notRun = k.notRun ?? 'not run';
       else report.kcat.runs.push(Math.round(k.perSec));
       o.log(`kcat pipe: ${k.perSec === null ? `not run: ${k.notRun}` : `${num(k.perSec)}/s`}`);
+      const cost = await runJsonCommand(
+        process.execPath,
+        [WORKER_COST_SCRIPT, '--json', '--batches', o.quick ? '50' : '200'],
+        300_000,
+      );
+      if (cost.ok && cost.json && Array.isArray(cost.json.rows)) {
+        report.workerCost!.push(cost.json as unknown as WorkerCostReport);
+        o.log(
+          `worker cost: ${(cost.json.rows as WorkerCostRow[]).map((r) => `${r.format} ${us(r.partUs)} µs`).join(', ')}`,
+        );
+      } else {
+        report.workerCostNotRun = cost.reason ?? 'no figures in its JSON line';
+        o.log(`worker cost: not run: ${report.workerCostNotRun}`);
+      }
       for (const row of report.processes) {
         try {
           const d = await drainWithTurbine(
@@ -287,6 +308,7 @@ export function renderContainerSection(s: ContainerReport): string {
       }),
     ),
     '',
+    ...workerCostLines(s),
     '### Targets (issue 15)',
     '',
     ...table(
@@ -295,6 +317,72 @@ export function renderContainerSection(s: ContainerReport): string {
     ),
   ];
   return lines.join('\n');
+}
+
+const WORKER_COST_FIELDS = [
+  'unpackUs',
+  'decodeUs',
+  'userUs',
+  'encodeUs',
+  'packUs',
+  'partUs',
+  'gcUs',
+  'poolProcessUs',
+  'poolMainUs',
+  'poolWorkerUs',
+] as const;
+
+/** Median of each field of one format's rows over the rounds. */
+function workerCostMedians(
+  reports: readonly WorkerCostReport[],
+  format: string,
+): Record<(typeof WORKER_COST_FIELDS)[number], number | null> {
+  const rows = reports.flatMap((r) => r.rows.filter((row) => row.format === format));
+  const out = {} as Record<(typeof WORKER_COST_FIELDS)[number], number | null>;
+  for (const field of WORKER_COST_FIELDS) out[field] = median(rows.map((row) => row[field]));
+  return out;
+}
+
+/** The worker-side cost table (issue 15, part 3), or a line saying why it is missing. */
+function workerCostLines(s: ContainerReport): string[] {
+  const reports = s.workerCost ?? [];
+  const head = '### Worker-side cost per record';
+  if (reports.length === 0) {
+    return [
+      head,
+      '',
+      `Not measured${s.workerCostNotRun ? `: ${s.workerCostNotRun}` : ''}: \`node dist/benchmarks/worker-cost.js\`.`,
+      '',
+    ];
+  }
+  const first = reports[0]!;
+  const formats = first.rows.map((r) => r.format);
+  return [
+    head,
+    '',
+    `\`node dist/benchmarks/worker-cost.js\` (no broker): batches of ${num(first.records)} records of ${num(first.valueSize)} B, ${num(first.batches)} batches per figure, a user function that returns each input's key and value (W = 0); µs of CPU per record, medians of ${reports.length} run(s). Stages are timed alone in one thread; "whole batch" is workers/part-runner.ts, the code each worker thread runs; "pool" sends the same batches one after another through a real one-thread WorkerPool (Piscina, dist/workers/runtime.js): the process's CPU, its main thread's share (packing, the task round trip), and the rest (the worker thread and V8's helper threads). The same StockMovement record in each format (JSON text, Avro with the Confluent header, random bytes for raw).`,
+    '',
+    ...table(
+      [
+        'format',
+        'unpack',
+        'decode',
+        'user call',
+        'encode',
+        'pack',
+        'whole batch',
+        'GC pauses',
+        'pool: process',
+        'main thread',
+        'worker + helpers',
+      ],
+      formats.map((format) => {
+        const m = workerCostMedians(reports, format);
+        return [format, ...WORKER_COST_FIELDS.map((f) => (m[f] === null ? '–' : m[f]!.toFixed(2)))];
+      }),
+    ),
+    '',
+  ];
 }
 
 /** The section with its markers: this run's, or a note that it was not measured yet. */

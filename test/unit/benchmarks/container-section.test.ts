@@ -67,7 +67,7 @@ test('not measured: without a section, or without a kcat run', () => {
 test('the section shows every system, the processes ratios and why a row did not run', () => {
   const text = renderContainerSection(section([10, 11, 12], [60_000, 61_000, 62_000], [100_000]));
   expect(text).toContain(
-    '| Turbine (native batch path, TURBINE_NATIVE_BATCH=1) | 10.0, 11.0, 12.0 | 11.0 | 22.0 | 61,000 | 0.61× |',
+    '| Turbine (native batch path, the default) | 10.0, 11.0, 12.0 | 11.0 | 22.0 | 61,000 | 0.61× |',
   );
   expect(text).toContain('| 0 | 2 | 100,000 | 30,000, 31,000, 32,000 | 31,000 | 1.24× |');
   expect(text).toContain('not run: engine exited');
