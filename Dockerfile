@@ -4,9 +4,9 @@
 #   docker build -t turbine .
 #   docker run --rm -e TURBINE_BROKERS=kafka:9092 -e TURBINE_INPUT=in -e TURBINE_OUTPUT=out \
 #     -e TURBINE_GROUP=g -e TURBINE_WORKER=/app/dist/workers/inventory.js turbine
-# On a container with many CPUs add -e TURBINE_PROCESSES=auto (one engine process per 4 CPUs of
-# the quota, each with its share of TURBINE_POOL_SIZE): one process's main thread stops near
-# 25,000 records/s whatever its pool (docs/scaling.md). Port 9464 then serves all of them.
+# On a container with many CPUs add -e TURBINE_PROCESSES=auto (one engine process per 8 CPUs of
+# the quota, each with its share of TURBINE_POOL_SIZE): one process's main thread bounds what its
+# pool can be given (docs/scaling.md). Port 9464 then serves all of them.
 
 FROM node:20-bookworm AS build
 RUN apt-get update \

@@ -3,7 +3,7 @@
  * the user's function, per record format, with a user function that does nothing (W = 0). No
  * broker is needed: batches are packed as the engine packs them and run
  *   1. in this thread, through workers/part-runner.ts (the code each worker thread runs), stage
- *      by stage (unpack, decode, user call, encode, pack) and whole, with the GC time seen;
+ *      by stage (unpack, decode, user call, encode into the output buffer) and whole, with the GC time seen;
  *   2. through a real WorkerPool of one thread (Piscina, dist/workers/runtime.js, workers/spin.js
  *      with SPIN_US=0), batches sent one after another: the process's CPU per record, split into
  *      the main thread (packing, the task round trip) and the rest (the worker thread and V8's
@@ -19,7 +19,7 @@ import { PerformanceObserver } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import type { Batch } from '../src/batching/batcher.js';
 import { createKeyPicker, createValueGenerator, defaultSchemaPath } from '../src/cli/loadgen-values.js';
-import { type EncodedOutput, packInput, packOutput, unpackInput } from '../src/dispatch/codec.js';
+import { OutputPacker, packInput, unpackInput } from '../src/dispatch/codec.js';
 import type { TaskPart, WorkerSetup } from '../src/dispatch/task.js';
 import { WorkerPool } from '../src/dispatch/worker-pool.js';
 import { createSerde } from '../src/serde/serde.js';
@@ -29,6 +29,8 @@ import { createPartRunner } from '../workers/part-runner.js';
 const ROOT = join(__dirname, '..', '..');
 const SPIN_WORKER = join(ROOT, 'dist', 'workers', 'spin.js');
 const TICK_MS = 10;
+/** The W of the pool's second figure, µs of spin per record. */
+const SPIN_W = 100;
 
 export interface WorkerCostRow {
   format: RecordFormat;
@@ -36,8 +38,8 @@ export interface WorkerCostRow {
   unpackUs: number;
   decodeUs: number;
   userUs: number;
+  /** Encoding the outputs into the output buffer (OutputPacker), the packing included. */
   encodeUs: number;
-  packUs: number;
   partUs: number;
   /** GC pause time per record during the whole-part runs, µs. */
   gcUs: number;
@@ -45,6 +47,8 @@ export interface WorkerCostRow {
   poolProcessUs: number;
   poolMainUs: number;
   poolWorkerUs: number;
+  /** The same pool with the spin worker at W = 100 µs: process CPU per record beyond the 100 µs. */
+  poolBeyondSpinUs: number;
 }
 
 export interface WorkerCostReport {
@@ -137,60 +141,65 @@ async function measureFormat(
   const decoded = unpacked.map((r) => inputSerde.decode(r.value));
   const batch: InputRecord[] = unpacked.map((r, i) => ({ ...r, value: decoded[i], topic: 'bench', partition: 0 }));
   const outputs = identity(batch);
-  const encoded: EncodedOutput[][] = outputs.map((o) => [
-    { topic: null, key: o.key as Buffer, value: outputSerde.encode(o.value), headers: [] },
-  ]);
 
   const unpackUs = await perRecord(count, batches, () => unpackInput(buffer));
   const decodeUs = await perRecord(count, batches, () => {
     for (const r of unpacked) inputSerde.decode(r.value);
   });
   const userUs = await perRecord(count, batches, () => identity(batch));
+  // Encoding and packing are one step: each value is written straight into the output buffer.
   const encodeUs = await perRecord(count, batches, () => {
-    for (const o of outputs) outputSerde.encode(o.value);
+    const packer = new OutputPacker(outputs.length, buffer.byteLength + 1024);
+    for (const o of outputs) {
+      packer.beginInput();
+      packer.output(null, o.key ?? null, o.value, outputSerde.write, []);
+    }
+    return packer.finish();
   });
-  const packUs = await perRecord(count, batches, () => packOutput(encoded));
   gcMs = 0;
   const partUs = await perRecord(count, batches, () => runPart(part()));
   await new Promise((resolve) => setTimeout(resolve, 20));
   const gcUs = (gcMs * 1000) / ((batches + Math.min(20, batches)) * count);
 
-  const pool = new WorkerPool({ threads: 1, setup, env: { SPIN_US: '0' } });
+  const zero = await throughPool(setup, records, buffer.byteLength, 0, batches);
+  // W = 100: what a record costs beyond its 100 µs of spin, in fewer batches (each takes 50 ms).
+  const spin = await throughPool(setup, records, buffer.byteLength, SPIN_W, Math.max(5, Math.round(batches / 10)));
+  return {
+    format,
+    unpackUs,
+    decodeUs,
+    userUs,
+    encodeUs,
+    partUs,
+    gcUs,
+    poolProcessUs: zero.processUs,
+    poolMainUs: zero.mainUs,
+    poolWorkerUs: zero.processUs - zero.mainUs,
+    poolBeyondSpinUs: spin.processUs - SPIN_W,
+  };
+}
+
+/** Sends `batches` copies of the batch one after another through a one-thread pool running spin at W µs. */
+async function throughPool(
+  setup: WorkerSetup,
+  records: ConsumedRecord[],
+  bytes: number,
+  w: number,
+  batches: number,
+): Promise<{ processUs: number; mainUs: number }> {
+  const pool = new WorkerPool({ threads: 1, setup, env: { SPIN_US: String(w) } });
   try {
     await pool.probe();
-    const asBatch = {
-      id: 1,
-      topic: 'bench',
-      partition: 0,
-      lane: '0',
-      epoch: 0,
-      records,
-      bytes: buffer.byteLength,
-      openedAt: 0,
-    } as Batch;
-    for (let i = 0; i < 20; i++) await pool.run(asBatch);
+    const asBatch = { id: 1, topic: 'bench', partition: 0, lane: '0', epoch: 0, records, bytes, openedAt: 0 } as Batch;
+    for (let i = 0; i < Math.min(20, batches); i++) await pool.run(asBatch);
     const cpuBefore = cpuMs();
     const mainBefore = mainThreadMs();
     for (let i = 0; i < batches; i++) {
       const result = await pool.run(asBatch);
       if (!result.ok) throw new Error(`pool run failed: ${result.failure?.message}`);
     }
-    const perRec = 1000 / (batches * count);
-    const poolProcessUs = (cpuMs() - cpuBefore) * perRec;
-    const poolMainUs = (mainThreadMs() - mainBefore) * perRec;
-    return {
-      format,
-      unpackUs,
-      decodeUs,
-      userUs,
-      encodeUs,
-      packUs,
-      partUs,
-      gcUs,
-      poolProcessUs,
-      poolMainUs,
-      poolWorkerUs: poolProcessUs - poolMainUs,
-    };
+    const perRecord = 1000 / (batches * records.length);
+    return { processUs: (cpuMs() - cpuBefore) * perRecord, mainUs: (mainThreadMs() - mainBefore) * perRecord };
   } finally {
     await pool.destroy();
   }
@@ -239,11 +248,11 @@ async function main(): Promise<void> {
   const f = (n: number) => n.toFixed(2).padStart(7);
   process.stdout.write(
     `batches of ${report.records} records of ${report.valueSize} B, ${report.batches} batches; µs of CPU per record\n` +
-      'format   unpack  decode    user  encode    pack    part      gc | pool: process    main  worker\n',
+      'format   unpack  decode    user  encode    part      gc | pool: process    main  worker | W=100: beyond W\n',
   );
   for (const r of report.rows) {
     process.stdout.write(
-      `${r.format.padEnd(6)} ${f(r.unpackUs)} ${f(r.decodeUs)} ${f(r.userUs)} ${f(r.encodeUs)} ${f(r.packUs)} ${f(r.partUs)} ${f(r.gcUs)} |      ${f(r.poolProcessUs)} ${f(r.poolMainUs)} ${f(r.poolWorkerUs)}\n`,
+      `${r.format.padEnd(6)} ${f(r.unpackUs)} ${f(r.decodeUs)} ${f(r.userUs)} ${f(r.encodeUs)} ${f(r.partUs)} ${f(r.gcUs)} |      ${f(r.poolProcessUs)} ${f(r.poolMainUs)} ${f(r.poolWorkerUs)} |         ${f(r.poolBeyondSpinUs)}\n`,
     );
   }
 }

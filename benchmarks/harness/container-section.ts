@@ -37,7 +37,7 @@ export type MainThreadSystem = 'turbine' | 'turbine-stock' | 'bare';
 
 export const MAIN_THREAD_NAMES: Record<MainThreadSystem, string> = {
   turbine: 'Turbine (native batch path, the default)',
-  'turbine-stock': 'Turbine (stock node-rdkafka path, the default)',
+  'turbine-stock': 'Turbine (stock node-rdkafka path, TURBINE_NATIVE_BATCH=0)',
   bare: 'bare node-rdkafka loop',
 };
 
@@ -93,6 +93,8 @@ export async function measureContainer(o: ContainerOptions): Promise<ContainerRe
   const started = Date.now();
   const records = recordsFor(o.quick, 0);
   const input = randomTopic('container');
+  // The W = 100 rows drain a smaller topic of their own (a drain takes the whole topic).
+  const spinInput = randomTopic('container-w100');
   const report: ContainerReport = {
     env: o.env,
     command: o.command,
@@ -112,6 +114,7 @@ export async function measureContainer(o: ContainerOptions): Promise<ContainerRe
   };
   try {
     await fillTopic(o.brokers, input, records, SPIN_LOAD);
+    await fillTopic(o.brokers, spinInput, recordsFor(o.quick, 100), SPIN_LOAD);
     for (let round = 0; round < o.runs; round++) {
       for (const row of report.mainThread) {
         const r = await runJsonCommand(
@@ -157,7 +160,7 @@ export async function measureContainer(o: ContainerOptions): Promise<ContainerRe
         try {
           const d = await drainWithTurbine(
             o.brokers,
-            input,
+            row.w === 0 ? input : spinInput,
             row.records,
             {
               worker: SPIN_WORKER,
@@ -178,7 +181,7 @@ export async function measureContainer(o: ContainerOptions): Promise<ContainerRe
       }
     }
   } finally {
-    await dropTopics(o.brokers, [input]);
+    await dropTopics(o.brokers, [input, spinInput]);
   }
   report.durationMs = Date.now() - started;
   return report;
@@ -324,12 +327,12 @@ const WORKER_COST_FIELDS = [
   'decodeUs',
   'userUs',
   'encodeUs',
-  'packUs',
   'partUs',
   'gcUs',
   'poolProcessUs',
   'poolMainUs',
   'poolWorkerUs',
+  'poolBeyondSpinUs',
 ] as const;
 
 /** Median of each field of one format's rows over the rounds. */
@@ -339,7 +342,8 @@ function workerCostMedians(
 ): Record<(typeof WORKER_COST_FIELDS)[number], number | null> {
   const rows = reports.flatMap((r) => r.rows.filter((row) => row.format === format));
   const out = {} as Record<(typeof WORKER_COST_FIELDS)[number], number | null>;
-  for (const field of WORKER_COST_FIELDS) out[field] = median(rows.map((row) => row[field]));
+  for (const field of WORKER_COST_FIELDS)
+    out[field] = median(rows.map((row) => row[field]).filter((n) => typeof n === 'number'));
   return out;
 }
 
@@ -360,7 +364,7 @@ function workerCostLines(s: ContainerReport): string[] {
   return [
     head,
     '',
-    `\`node dist/benchmarks/worker-cost.js\` (no broker): batches of ${num(first.records)} records of ${num(first.valueSize)} B, ${num(first.batches)} batches per figure, a user function that returns each input's key and value (W = 0); µs of CPU per record, medians of ${reports.length} run(s). Stages are timed alone in one thread; "whole batch" is workers/part-runner.ts, the code each worker thread runs; "pool" sends the same batches one after another through a real one-thread WorkerPool (Piscina, dist/workers/runtime.js): the process's CPU, its main thread's share (packing, the task round trip), and the rest (the worker thread and V8's helper threads). The same StockMovement record in each format (JSON text, Avro with the Confluent header, random bytes for raw).`,
+    `\`node dist/benchmarks/worker-cost.js\` (no broker): batches of ${num(first.records)} records of ${num(first.valueSize)} B, ${num(first.batches)} batches per figure, a user function that returns each input's key and value (W = 0); µs of CPU per record, medians of ${reports.length} run(s). Stages are timed alone in one thread; "whole batch" is workers/part-runner.ts, the code each worker thread runs; "pool" sends the same batches one after another through a real one-thread WorkerPool (Piscina, dist/workers/runtime.js): the process's CPU, its main thread's share (packing, the task round trip), and the rest (the worker thread and V8's helper threads); the last column runs the spin worker at W = 100 µs through the same pool and gives the process's CPU per record beyond those 100 µs. The same StockMovement record in each format (JSON text, Avro with the Confluent header, random bytes for raw).`,
     '',
     ...table(
       [
@@ -368,13 +372,13 @@ function workerCostLines(s: ContainerReport): string[] {
         'unpack',
         'decode',
         'user call',
-        'encode',
-        'pack',
+        'encode + pack',
         'whole batch',
         'GC pauses',
         'pool: process',
         'main thread',
         'worker + helpers',
+        'pool at W = 100: beyond W',
       ],
       formats.map((format) => {
         const m = workerCostMedians(reports, format);

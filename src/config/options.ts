@@ -58,7 +58,7 @@ export const OPTIONS = {
         return z.NEVER;
       })
       .default(1),
-    doc: `Engine processes in this container, in the same consumer group, each with its share of poolSize and its own Kafka clients; one supervisor serves the HTTP port for all of them and restarts a crashed one. auto = one per ${CPUS_PER_PROCESS} usable CPUs (cgroup quota), since one main thread handles about 25,000 records/s whatever the pool (docs/scaling.md).`,
+    doc: `Engine processes in this container, in the same consumer group, each with its share of poolSize and its own Kafka clients; one supervisor serves the HTTP port for all of them and restarts a crashed one. auto = one per ${CPUS_PER_PROCESS} usable CPUs (cgroup quota), since one main thread's Kafka I/O bounds what its pool can be given (docs/scaling.md).`,
   },
   ordering: {
     schema: z.enum(['partition', 'key', 'unordered']).default('partition'),

@@ -1,17 +1,21 @@
 /**
  * How many engine processes `turbine run --processes` starts and how the worker threads are
- * shared among them. One process's main thread does all Kafka I/O for its records (about 36 µs
- * of CPU per record, docs/scaling.md), so past about one main thread per 4 CPUs a bigger pool
- * no longer helps and more processes do.
+ * shared among them. One process's main thread does all Kafka I/O for its records (about 7–9 µs
+ * of CPU per 1 KB record on the native batch path, 16–19 on node-rdkafka's stock calls;
+ * benchmarks/RESULTS.md section 10), so past about one main thread per 8 CPUs a bigger pool no
+ * longer helps and more processes do.
  */
 
 /** Most processes one supervisor starts. */
 export const MAX_PROCESSES = 256;
 
-/** CPUs per process that `--processes auto` aims for: one main thread and about three worker threads. */
-export const CPUS_PER_PROCESS = 4;
+/**
+ * CPUs per process that `--processes auto` aims for: one main thread and about seven worker
+ * threads. M / (M + W) = 1/8 at W ≈ 60 µs for M ≈ 8.5 µs of main-thread CPU per record.
+ */
+export const CPUS_PER_PROCESS = 8;
 
-/** `--processes auto`: one process per 4 usable CPUs (rounded), at least 1. */
+/** `--processes auto`: one process per 8 usable CPUs (rounded), at least 1. */
 export function autoProcessCount(cpus: number): number {
   return Math.min(MAX_PROCESSES, Math.max(1, Math.round(cpus / CPUS_PER_PROCESS)));
 }

@@ -84,3 +84,34 @@ test('replacing the section keeps the rest of RESULTS.md', () => {
   const older = replaceContainerSection('# Results\n\n## Closing note\n\n- kept\n', s);
   expect(older.indexOf(CONTAINER_START)).toBeLessThan(older.indexOf('## Closing note'));
 });
+
+test('worker-side cost: one row per format, a column per figure (medians over the rounds), or why it is missing', () => {
+  const row = (format: 'json' | 'raw', base: number) => ({
+    format,
+    unpackUs: base,
+    decodeUs: base + 1,
+    userUs: base + 2,
+    encodeUs: base + 3,
+    partUs: base + 4,
+    gcUs: base + 5,
+    poolProcessUs: base + 6,
+    poolMainUs: base + 7,
+    poolWorkerUs: base + 8,
+    poolBeyondSpinUs: base + 9,
+  });
+  const report = (base: number) => ({
+    records: 500,
+    batches: 200,
+    valueSize: 1024,
+    rows: [row('json', base), row('raw', base + 10)],
+  });
+  const text = renderContainerSection({ ...section([10], [60_000], [100_000]), workerCost: [report(0), report(2)] });
+  const lines = text.split('\n');
+  const header = lines.find((l) => l.startsWith('| format |'))!;
+  const json = lines.find((l) => l.startsWith('| json |'))!;
+  expect(header.split('|')).toHaveLength(json.split('|').length);
+  expect(json).toBe('| json | 1.00 | 2.00 | 3.00 | 4.00 | 5.00 | 6.00 | 7.00 | 8.00 | 9.00 | 10.00 |');
+  expect(lines.find((l) => l.startsWith('| raw |'))).toContain('| 11.00 |');
+  const missing = renderContainerSection({ ...section([10], [60_000], [100_000]), workerCostNotRun: 'exit 1' });
+  expect(missing).toContain('Not measured: exit 1');
+});

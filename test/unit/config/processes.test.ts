@@ -1,5 +1,5 @@
 /**
- * `--processes`: `auto` is one process per 4 usable CPUs; poolSize is the container's total,
+ * `--processes`: `auto` is one process per 8 usable CPUs; poolSize is the container's total,
  * split evenly with at least one thread each, and unset it leaves each main thread a core; a bad
  * value is CONFIG_INVALID naming the option and the accepted values.
  */
@@ -16,8 +16,8 @@ import { TurbineError } from '../../../src/errors.js';
 
 const required = { brokers: 'localhost:9092', input: 'in', output: 'out', group: 'g', worker: './w.js' };
 
-test('auto: one process per 4 CPUs, rounded, at least 1', () => {
-  expect([1, 2, 3, 4, 5, 6, 8, 12, 16, 32, 64].map(autoProcessCount)).toEqual([1, 1, 1, 1, 1, 2, 2, 3, 4, 8, 16]);
+test('auto: one process per 8 CPUs, rounded, at least 1', () => {
+  expect([1, 2, 4, 8, 11, 12, 16, 20, 32, 64].map(autoProcessCount)).toEqual([1, 1, 1, 1, 1, 2, 2, 3, 4, 8]);
   expect(autoProcessCount(0)).toBe(1);
   expect(autoProcessCount(10_000)).toBe(MAX_PROCESSES);
 });
@@ -46,7 +46,7 @@ test('the pool is split evenly, the first processes taking the remainder, each a
 
 test('parses auto and integers 1..MAX_PROCESSES, nothing else', () => {
   const cpus = () => 16;
-  expect(parseProcesses('auto', cpus)).toBe(4);
+  expect(parseProcesses('auto', cpus)).toBe(2);
   expect(parseProcesses(' 3 ', cpus)).toBe(3);
   expect(parseProcesses(2, cpus)).toBe(2);
   for (const bad of ['0', '-1', '1.5', 'two', '', 'AUTO', String(MAX_PROCESSES + 1), 2.5])
