@@ -108,6 +108,7 @@ export function createSource(
   },
 ): Source {
   // Which Kafka client path this process uses (src/kafka/native-batch.ts): say so once per engine.
+  o.metrics.kafkaClientPath.set({ path: nativeBatch ? 'native-batch' : 'stock' }, 1);
   o.logger.info(
     { kafkaPath: nativeBatch ? 'native-batch' : 'stock' },
     nativeBatch

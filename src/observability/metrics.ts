@@ -329,6 +329,13 @@ export const METRIC_DEFINITIONS = {
     labels: [],
     aggregate: 'sum',
   },
+  kafkaClientPath: {
+    type: 'gauge',
+    name: 'turbine_kafka_client_path_info',
+    help: 'Kafka client path of the engine: 1 for path="native-batch" (the default) or path="stock" (TURBINE_NATIVE_BATCH=0, or the install could not compile the batch path: about twice the main-thread CPU per record; rerun npm ci and read its patch-node-rdkafka lines).',
+    labels: ['path'],
+    aggregate: 'sum',
+  },
   consumerLag: {
     type: 'gauge',
     name: 'turbine_consumer_lag_records',

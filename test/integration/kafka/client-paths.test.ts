@@ -19,6 +19,8 @@ test.each([
   const engine = startCli({ input, output, group: randomName('g'), env: { SPIN_US: '10', ...env } });
   try {
     expect(await waitProduced(engine.port, count, 90_000)).toBe(count);
+    const metrics = await (await fetch(`http://127.0.0.1:${engine.port}/metrics`)).text();
+    expect(metrics).toContain(`turbine_kafka_client_path_info{path="${path}"} 1`);
     engine.child.kill('SIGTERM');
     expect(await engine.exited).toBe(0);
     expect(engine.log()).toContain(`"kafkaPath":"${path}"`);
