@@ -55,7 +55,7 @@ function failed(failure: FailureData, started: number, userMs: number): TaskResu
 export function createPartRunner(options: PartRunnerOptions): PartRunner {
   const { inputSerde, outputSerde, userFunction, loadError, checkState } = options;
 
-  const writeValue = outputSerde.write;
+  const writeValue = (value: unknown, target: Buffer, at: number) => outputSerde.write(value, target, at);
   /** Encodes one input's outputs straight into the packer (one buffer for the whole batch). */
   function packOne(packer: OutputPacker, out: OutputRecord): void {
     packer.output(out.topic ?? null, out.key ?? null, out.value, writeValue, headersOf(out.headers));
