@@ -199,7 +199,7 @@ export class Engine extends EventEmitter implements EngineView {
     let sink: Sink | undefined;
     let source: Source | undefined;
     try {
-      await pool.probe();
+      await pool.probe((ms) => this.logger.warn({ waitedMs: ms }, 'worker threads still loading the worker module'));
       const changelog = this.keyed?.store.changelogTopic;
       const partitionCounts = await prepareTopics(c, this.logger, () => this.state === 'starting', changelog);
       this.inputPartitions = partitionCounts.get(c.input) ?? 0;

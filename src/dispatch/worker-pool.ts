@@ -133,14 +133,22 @@ export class WorkerPool {
     });
   }
 
-  /** Loads the user module in a worker; throws WORKER_MODULE_INVALID with the reason. */
-  async probe(): Promise<void> {
+  /**
+   * Loads the user module in a worker; throws WORKER_MODULE_INVALID with the reason. A module can
+   * take long to load (a big TypeScript file compiled on load, a busy machine): `onSlow` is called
+   * every `slowAfterMs` while it still loads, so the wait is never silent.
+   */
+  async probe(onSlow?: (waitedMs: number) => void, slowAfterMs = 10_000): Promise<void> {
+    const started = performance.now();
+    const timer = onSlow && setInterval(() => onSlow(Math.round(performance.now() - started)), slowAfterMs);
     try {
       await this.pool.run({ probe: true });
     } catch (error) {
       throw new TurbineError('WORKER_MODULE_INVALID', `Worker module failed to load: ${errorMessage(error)}`, {
         cause: error,
       });
+    } finally {
+      clearInterval(timer);
     }
   }
 
