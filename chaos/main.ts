@@ -25,13 +25,16 @@ See docs/chaos.md.
 Options:
   --scenario S       ${SCENARIOS.join(' | ')} | all (default all)
   --short            the scaled-down sizes npm test uses
-  --ordering O       partition | key (default: both, one line each)
+  --ordering O       partition | key (default: both, one line each; partition only with
+                     --guarantee exactly-once, which needs partition order)
   --guarantee G      at-least-once | exactly-once (default at-least-once; passed to turbine run --guarantee)
                      stateful always runs exactly-once in partition order (one line); it is
                      skipped with --ordering key, and refused when named with it
   --brokers B        broker to use (default 127.0.0.1:$KAFKA_PORT, the chaos broker; broker-restart
                      always restarts the chaos broker, so B must be that broker for it)
 `;
+
+const ORDERINGS: readonly VerifyOrdering[] = ['partition', 'key'];
 
 const FLAGS: FlagSpec = {
   scenario: { type: 'string' },
@@ -53,21 +56,35 @@ export function repositoryRoot(from: string = __dirname): string {
   return directory;
 }
 
-async function main(argv: string[]): Promise<number> {
+export interface ChaosArgs {
+  help: boolean;
+  scenarios: ScenarioName[];
+  orderings: VerifyOrdering[];
+  guarantee: Guarantee;
+  short: boolean;
+  /** --brokers; undefined: the chaos broker. */
+  brokers?: string;
+}
+
+/** The chaos flags, checked: a combination that cannot run is refused (CONFIG_INVALID) before any broker starts. */
+export function parseChaosArgs(argv: string[]): ChaosArgs {
   const values = parseFlags('chaos', argv, FLAGS);
-  if (values.help === true) {
-    process.stdout.write(CHAOS_HELP);
-    return 0;
-  }
   const scenarios: ScenarioName[] =
     values.scenario === undefined || values.scenario === 'all'
       ? [...SCENARIOS]
       : [checkEnum('scenario', values.scenario, SCENARIOS)];
-  const orderings: VerifyOrdering[] =
-    values.ordering === undefined
-      ? ['partition', 'key']
-      : [checkEnum('ordering', values.ordering, ['partition', 'key'])];
   const guarantee = enumFlag<Guarantee>(values, 'guarantee', ['at-least-once', 'exactly-once'], 'at-least-once');
+  const ordering = values.ordering === undefined ? undefined : checkEnum('ordering', values.ordering, ORDERINGS);
+  if (guarantee === 'exactly-once' && ordering === 'key') {
+    // The engine refuses exactly-once in key order (exit 2): every instance would fail at start.
+    throw new TurbineError(
+      'CONFIG_INVALID',
+      '--guarantee exactly-once runs in partition order only (--ordering partition): outputs beyond a gap in key order would commit without their offsets',
+      { details: { flag: 'ordering', value: ordering } },
+    );
+  }
+  const orderings: VerifyOrdering[] =
+    ordering !== undefined ? [ordering] : guarantee === 'exactly-once' ? ['partition'] : [...ORDERINGS];
   if (
     values.scenario !== undefined &&
     values.scenario !== 'all' &&
@@ -79,9 +96,25 @@ async function main(argv: string[]): Promise<number> {
       { details: { flag: 'ordering' } },
     );
   }
+  return {
+    help: values.help === true,
+    scenarios,
+    orderings,
+    guarantee,
+    short: values.short === true,
+    ...(typeof values.brokers === 'string' ? { brokers: values.brokers } : {}),
+  };
+}
+
+async function main(argv: string[]): Promise<number> {
+  if (argv.includes('--help')) {
+    process.stdout.write(CHAOS_HELP);
+    return 0;
+  }
+  const { scenarios, orderings, guarantee, short, brokers: brokersFlag } = parseChaosArgs(argv);
   const root = repositoryRoot();
   const broker = chaosBroker(root);
-  const brokers = typeof values.brokers === 'string' ? values.brokers : brokerAddress(broker);
+  const brokers = brokersFlag ?? brokerAddress(broker);
   if (scenarios.includes('broker-restart') && brokers !== brokerAddress(broker)) {
     throw new TurbineError(
       'CONFIG_INVALID',
@@ -98,7 +131,7 @@ async function main(argv: string[]): Promise<number> {
       for (const ordering of orderingsOf(scenario, orderings)) {
         const line = await runScenario({
           scenario,
-          short: values.short === true,
+          short,
           ordering,
           guarantee,
           brokers,

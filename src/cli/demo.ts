@@ -191,8 +191,10 @@ export async function runDemo(argv: string[]): Promise<number> {
   const report = await runVerify(
     {
       ...{ brokers, input, output, ordering: 'partition', quiet: true, isolationLevel: 'read_committed' },
-      // Inputs sent corrupt never get an output: do not wait long for them.
-      timeoutMs: loadSummary.corrupt > 0 ? 3_000 : 30_000,
+      // Inputs sent corrupt get a dead letter instead of an output (the engine's default topic,
+      // created at start with the output).
+      deadLetter: `${input}.dlq`,
+      timeoutMs: 30_000,
     },
     { stdout: discard(), stderr: discard() },
   );
@@ -215,13 +217,16 @@ export async function runDemo(argv: string[]): Promise<number> {
     inventory,
   };
   const levelsOk = inventory === null || inventoryMatches(inventory);
-  // Records sent corrupt on purpose have no output: the verifier counts them as lost. They must be
-  // exactly the dead-lettered ones, no more (an innocent record dead-lettered) and no fewer.
-  const deadOk = summary.deadLettered === loadSummary.corrupt && report.lost === loadSummary.corrupt;
+  // Records sent corrupt on purpose have no output but a dead letter. They must be exactly the
+  // dead-lettered ones, no more (an innocent record dead-lettered) and no fewer.
+  const deadOk =
+    summary.deadLettered === loadSummary.corrupt &&
+    (report.deadLettered ?? 0) === loadSummary.corrupt &&
+    report.lost === 0;
   const verified = deadOk && report.duplicates === 0 && report.orderViolations === 0;
   const lostLine =
     loadSummary.corrupt > 0
-      ? `${report.lost} without output = the ${loadSummary.corrupt} sent corrupt, all dead-lettered`
+      ? `lost ${report.lost}, dead-lettered ${report.deadLettered ?? 0} (the ${loadSummary.corrupt} sent corrupt)`
       : `lost ${report.lost}`;
   err.write(
     [

@@ -3,7 +3,8 @@
  * output topic (with their lineage headers), count lost records, duplicates and order violations.
  *
  * The verifier is meant for workers that emit exactly one output per input (like `spin`):
- * - lost: input records with no output naming them as source;
+ * - lost: input records with no output naming them as source (nor, when the dead-letter topic is
+ *   read, a dead letter: those count as deadLettered);
  * - duplicates: outputs − distinct sources that have outputs (a replay after a crash re-emits
  *   outputs for records processed but not yet committed: at-least-once allows this);
  * - order violations: order is only observable inside one output partition, so each output
@@ -37,6 +38,11 @@ export interface VerifyReport {
   inputs: number;
   outputs: number;
   lost: number;
+  /**
+   * With dead letters read (`turbine verify --dead-letter`): inputs with no output that a dead
+   * letter names as its source. They are accounted for, so they do not count in `lost`.
+   */
+  deadLettered?: number;
   duplicates: number;
   orderViolations: number;
   /** Outputs whose source is not among the inputs (another topic, or beyond the inputs read). */
@@ -60,6 +66,8 @@ export interface AnalyseOptions {
   inputTopic?: string;
   /** Most samples of each kind in the report (default 10). */
   sampleLimit?: number;
+  /** Records of the dead-letter topic (their lineage headers name the input they came from). */
+  deadLetters?: readonly OutputRef[];
 }
 
 /** Per output partition: which sources had their first output there, and each stream's highest. */
@@ -152,10 +160,22 @@ export function analyse(
     }
   }
 
+  // 2: no output, but a dead letter names it.
+  for (const dead of options.deadLetters ?? []) {
+    if (options.inputTopic !== undefined && dead.sourceTopic !== options.inputTopic) continue;
+    const index = inputIndex.get(dead.sourcePartition)?.get(dead.sourceOffset);
+    if (index !== undefined && covered[index] === 0) covered[index] = 2;
+  }
+
   let lost = 0;
+  let deadLettered = 0;
   const lostSamples: VerifyReport['lostSamples'] = [];
   for (let index = 0; index < inputs.length; index++) {
     if (covered[index] === 1) continue;
+    if (covered[index] === 2) {
+      deadLettered++;
+      continue;
+    }
     lost++;
     if (lostSamples.length < sampleLimit) {
       lostSamples.push({ partition: inputs[index]!.partition, offset: inputs[index]!.offset });
@@ -167,6 +187,7 @@ export function analyse(
     inputs: inputs.length,
     outputs: outputs.length,
     lost,
+    ...(options.deadLetters === undefined ? {} : { deadLettered }),
     duplicates: outputs.length - withoutLineage - distinctSources,
     orderViolations,
     unmatched,

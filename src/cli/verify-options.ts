@@ -26,6 +26,11 @@ export interface VerifyOptions {
    * outputs of aborted or still-open transactions are invisible. read_uncommitted counts them.
    */
   isolationLevel?: IsolationLevel;
+  /**
+   * The dead-letter topic: inputs a dead letter names count as dead-lettered, not lost. Absent:
+   * the dead-letter topic is not read.
+   */
+  deadLetter?: string;
   /** Also run the inventory check against a state store's changelog (--state-store); off when absent. */
   state?: VerifyStateOptions;
 }
@@ -63,9 +68,11 @@ Checks an output topic against its input using the lineage headers Turbine write
 (turbine.source.topic, turbine.source.partition, turbine.source.offset), for workers that emit
 exactly one output per input. Prints one JSON line on stdout:
 {"ordering","inputs","outputs","lost","duplicates","orderViolations","unmatched","withoutLineage",
- "lostSamples","violationSamples","input","output","timedOut","elapsedMs"}
+ "lostSamples","violationSamples","input","output","timedOut","elapsedMs"} (and "deadLettered" with --dead-letter)
 
   lost             input records (below the input's high watermarks at start) with no output
+                   (and, with --dead-letter, no dead letter)
+  deadLettered     with --dead-letter: input records with no output that a dead letter names as its source
   duplicates       outputs beyond one per source record (replays after a crash; allowed by at-least-once)
   orderViolations  first outputs that came after the output of a later source record of the same
                    source partition (--ordering partition) or source partition and key (--ordering key),
@@ -76,6 +83,8 @@ Options:
   --input IN          input topic (required)
   --output OUT        output topic (required)
   --ordering O        partition | key (default ${VERIFY_DEFAULTS.ordering})
+  --dead-letter DLQ   also read the dead-letter topic (turbine run's --dead-letter-topic, by default <input>.dlq):
+                      records sent there on purpose count as deadLettered, not lost
   --timeout-ms MS     how long to keep waiting while outputs are missing and none arrive (default ${VERIFY_DEFAULTS.timeoutMs});
                       reading stops early once every input has an output and the output reached its end
   --isolation-level L read_committed | read_uncommitted (default ${VERIFY_DEFAULTS.isolationLevel}); with
@@ -107,6 +116,7 @@ const FLAGS: FlagSpec = {
   brokers: { type: 'string' },
   input: { type: 'string' },
   output: { type: 'string' },
+  'dead-letter': { type: 'string' },
   ordering: { type: 'string' },
   'timeout-ms': { type: 'string' },
   quiet: { type: 'boolean' },
@@ -135,6 +145,20 @@ export function parseVerifyArgs(argv: string[]): VerifyOptions {
     throw new TurbineError('CONFIG_INVALID', '--input and --output must be different topics', {
       details: { flag: 'output' },
     });
+  }
+  if (values['dead-letter'] !== undefined) {
+    const deadLetter = typeof values['dead-letter'] === 'string' ? values['dead-letter'].trim() : '';
+    if (deadLetter === '') {
+      throw new TurbineError('CONFIG_INVALID', '--dead-letter needs a topic name', {
+        details: { flag: 'dead-letter' },
+      });
+    }
+    if (deadLetter === options.input || deadLetter === options.output) {
+      throw new TurbineError('CONFIG_INVALID', '--dead-letter must be a topic other than --input and --output', {
+        details: { flag: 'dead-letter', value: deadLetter },
+      });
+    }
+    options.deadLetter = deadLetter;
   }
   return Object.freeze(options);
 }

@@ -1,6 +1,7 @@
 /**
  * Reads the input topic of a `turbine verify` run up to its high watermarks at start and the
- * output topic until every input has an output, collecting the references verify-analysis.ts checks.
+ * output topic (and the dead-letter topic, when given) until every input has an output or a dead
+ * letter, collecting the references verify-analysis.ts checks.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type Kafka from 'node-rdkafka';
@@ -40,11 +41,15 @@ interface PartitionCursor {
 export class TopicPairReader {
   readonly inputs: InputRef[] = [];
   readonly outputs: OutputRef[] = [];
+  /** Records of the dead-letter topic (with --dead-letter). */
+  readonly deadLetters: OutputRef[] = [];
   private readonly inputCursors = new Map<number, PartitionCursor>();
   private readonly outputCursors = new Map<number, PartitionCursor>();
+  private readonly deadCursors = new Map<number, PartitionCursor>();
   /**
    * Per input partition, one byte per offset in [low, high): bit 1 = input read, bit 2 = an
-   * output names it. Coverage is counted as offsets reach 3, without keeping a set per record.
+   * output names it, bit 4 = a dead letter names it. An offset is covered once it has bit 1 and
+   * one of the others, counted as it gets there, without keeping a set per record.
    */
   private readonly coverage = new Map<number, { low: number; flags: Uint8Array }>();
   private covered = 0;
@@ -59,11 +64,13 @@ export class TopicPairReader {
     this.inputTopicBytes = Buffer.from(options.input, 'utf8');
   }
 
-  async start(inputPartitions: number[], outputPartitions: number[]): Promise<void> {
+  async start(inputPartitions: number[], outputPartitions: number[], deadPartitions: number[] = []): Promise<void> {
     const { consumer, options } = this;
-    const [inputMarks, outputMarks] = await Promise.all([
+    const dead = options.deadLetter;
+    const [inputMarks, outputMarks, deadMarks] = await Promise.all([
       watermarks(consumer, options.input, inputPartitions),
       watermarks(consumer, options.output, outputPartitions),
+      dead === undefined ? new Map<number, Kafka.WatermarkOffsets>() : watermarks(consumer, dead, deadPartitions),
     ]);
     for (const [partition, marks] of inputMarks) {
       this.inputCursors.set(partition, { end: marks.highOffset, next: marks.lowOffset });
@@ -75,6 +82,9 @@ export class TopicPairReader {
     for (const [partition, marks] of outputMarks) {
       this.outputCursors.set(partition, { end: marks.highOffset, next: marks.lowOffset });
     }
+    for (const [partition, marks] of deadMarks) {
+      this.deadCursors.set(partition, { end: marks.highOffset, next: marks.lowOffset });
+    }
     consumer.on('partition.eof', (event) => {
       // End of partition: for read_committed, offsets up to here include transaction markers
       // that never arrive as records.
@@ -85,6 +95,9 @@ export class TopicPairReader {
     consumer.assign([
       ...inputPartitions.map((partition) => ({ topic: options.input, partition, offset: OFFSET_BEGINNING })),
       ...outputPartitions.map((partition) => ({ topic: options.output, partition, offset: OFFSET_BEGINNING })),
+      ...(dead === undefined
+        ? []
+        : deadPartitions.map((partition) => ({ topic: dead, partition, offset: OFFSET_BEGINNING }))),
     ]);
   }
 
@@ -104,17 +117,16 @@ export class TopicPairReader {
       }
       if (inputDone && this.covered === this.inputs.length) {
         if (!this.finalEndsQueried) {
-          // Everything has an output: read the output to its current end, to see every
-          // duplicate and out-of-order output written so far, then stop.
+          // Everything has an output (or a dead letter): read the output to its current end, to
+          // see every duplicate and out-of-order output written so far, then stop.
           this.finalEndsQueried = true;
-          const marks = await watermarks(this.consumer, this.options.output, [...this.outputCursors.keys()]);
-          for (const [partition, mark] of marks) {
-            const cursor = this.outputCursors.get(partition);
-            if (cursor !== undefined) cursor.end = Math.max(cursor.end, mark.highOffset);
+          await raiseEnds(this.consumer, this.options.output, this.outputCursors);
+          if (this.options.deadLetter !== undefined) {
+            await raiseEnds(this.consumer, this.options.deadLetter, this.deadCursors);
           }
           lastProgressAt = performance.now();
         }
-        if (allReached(this.outputCursors)) return false;
+        if (allReached(this.outputCursors) && allReached(this.deadCursors)) return false;
       }
       if (performance.now() - lastProgressAt > this.options.timeoutMs) return true;
       if (messages.length === 0) await sleep(10);
@@ -141,20 +153,23 @@ export class TopicPairReader {
         progress = true;
         continue;
       }
-      const cursor = this.outputCursors.get(message.partition);
+      const dead = message.topic === this.options.deadLetter;
+      const cursor = (dead ? this.deadCursors : this.outputCursors).get(message.partition);
       if (cursor === undefined) continue;
       const behind = message.offset < cursor.end;
       cursor.next = Math.max(cursor.next, message.offset + 1);
       const output = lineageOf(message, keyed, input, this.inputTopicBytes);
-      this.outputs.push(output);
-      if (output.sourceTopic === input && this.mark(output.sourcePartition, output.sourceOffset, 2)) progress = true;
+      (dead ? this.deadLetters : this.outputs).push(output);
+      if (output.sourceTopic === input && this.mark(output.sourcePartition, output.sourceOffset, dead ? 4 : 2)) {
+        progress = true;
+      }
       if (behind) progress = true;
     }
     return progress;
   }
 
   /** Sets a coverage bit; true when the offset became covered (input read and output seen). */
-  private mark(partition: number, offset: number, bit: 1 | 2): boolean {
+  private mark(partition: number, offset: number, bit: 1 | 2 | 4): boolean {
     const entry = this.coverage.get(partition);
     if (entry === undefined || !Number.isInteger(offset)) return false;
     const index = offset - entry.low;
@@ -162,7 +177,7 @@ export class TopicPairReader {
     const before = entry.flags[index]!;
     const after = before | bit;
     entry.flags[index] = after;
-    if (before !== 3 && after === 3) {
+    if (!isCovered(before) && isCovered(after)) {
       this.covered++;
       return true;
     }
@@ -172,6 +187,7 @@ export class TopicPairReader {
   private cursorOf(topic: string, partition: number): PartitionCursor | undefined {
     if (topic === this.options.input) return this.inputCursors.get(partition);
     if (topic === this.options.output) return this.outputCursors.get(partition);
+    if (topic === this.options.deadLetter) return this.deadCursors.get(partition);
     return undefined;
   }
 
@@ -179,7 +195,9 @@ export class TopicPairReader {
     const inputEnd = sum(this.inputCursors, (cursor) => cursor.end);
     return (
       `verify: input ${formatCount(this.inputs.length)} read (end ${formatCount(inputEnd)})  ` +
-      `output ${formatCount(this.outputs.length)} read  covered ${formatCount(this.covered)}`
+      `output ${formatCount(this.outputs.length)} read  ` +
+      (this.options.deadLetter === undefined ? '' : `dead letters ${formatCount(this.deadLetters.length)} read  `) +
+      `covered ${formatCount(this.covered)}`
     );
   }
 }
@@ -209,6 +227,23 @@ function lineageOf(message: Kafka.Message, keyed: boolean, inputTopic: string, i
     sourceOffset,
     key: keyed && message.key != null ? message.key.toString() : null,
   };
+}
+
+/** Input read, and an output or a dead letter names it. */
+function isCovered(flags: number): boolean {
+  return (flags & 1) !== 0 && (flags & 6) !== 0;
+}
+
+/** Moves each cursor's end up to its partition's current high watermark. */
+async function raiseEnds(
+  consumer: Kafka.KafkaConsumer,
+  topic: string,
+  cursors: Map<number, PartitionCursor>,
+): Promise<void> {
+  for (const [partition, mark] of await watermarks(consumer, topic, [...cursors.keys()])) {
+    const cursor = cursors.get(partition);
+    if (cursor !== undefined) cursor.end = Math.max(cursor.end, mark.highOffset);
+  }
 }
 
 function allReached(cursors: Map<number, PartitionCursor>): boolean {

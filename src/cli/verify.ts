@@ -47,13 +47,15 @@ export async function runVerify(input: VerifyOptions, ioInput: Partial<CliIo> = 
   try {
     const inputPartitions = partitionsOf(topics, options.input, 'input');
     const outputPartitions = partitionsOf(topics, options.output, 'output');
+    const deadPartitions =
+      options.deadLetter === undefined ? [] : partitionsOf(topics, options.deadLetter, 'dead-letter');
     if (options.state) {
       // Checked before the long read, so a wrong --group or --state-store fails at once.
       const topic = changelogTopicOf(options.state.group, options.state.store);
       changelog = { topic, partitions: partitionsOf(topics, topic, 'state-store', 'changelog topic') };
     }
     const reader = new TopicPairReader(consumer, options);
-    await reader.start(inputPartitions, outputPartitions);
+    await reader.start(inputPartitions, outputPartitions, deadPartitions);
     const progress = startProgress(io.stderr, () => reader.progressText(), !options.quiet);
     let timedOut: boolean;
     try {
@@ -62,7 +64,10 @@ export async function runVerify(input: VerifyOptions, ioInput: Partial<CliIo> = 
       progress.stop();
     }
     report = {
-      ...analyse(reader.inputs, reader.outputs, options.ordering, { inputTopic: options.input }),
+      ...analyse(reader.inputs, reader.outputs, options.ordering, {
+        inputTopic: options.input,
+        ...(options.deadLetter === undefined ? {} : { deadLetters: reader.deadLetters }),
+      }),
       input: options.input,
       output: options.output,
       timedOut,
@@ -88,7 +93,7 @@ export async function runVerify(input: VerifyOptions, ioInput: Partial<CliIo> = 
 function partitionsOf(
   topics: Kafka.TopicMetadata[],
   name: string,
-  flag: 'input' | 'output' | 'state-store',
+  flag: 'input' | 'output' | 'dead-letter' | 'state-store',
   what = 'topic',
 ): number[] {
   const topic = topics.find((candidate) => candidate.name === name);

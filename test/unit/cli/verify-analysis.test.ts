@@ -125,4 +125,19 @@ describe('analyse', () => {
       withoutLineage: 1,
     });
   });
+
+  it('counts inputs a dead letter names as dead-lettered, not lost, when dead letters are read', () => {
+    const inputs = inputsOf(0, 5);
+    const outputs = [out(0, 0, 0), out(0, 0, 2), out(0, 0, 4)];
+    // 1 was dead-lettered; 3 has neither; a dead letter for 2 (which also has an output) and one
+    // from another topic change nothing.
+    const deadLetters = [out(0, 0, 1), out(0, 0, 2), { ...out(0, 0, 3), sourceTopic: 'elsewhere' }];
+    const report = analyse(inputs, outputs, 'partition', { inputTopic: TOPIC, deadLetters });
+    expect(report).toMatchObject({ lost: 1, deadLettered: 1, duplicates: 0, orderViolations: 0 });
+    expect(report.lostSamples).toEqual([{ partition: 0, offset: 3 }]);
+    // Without dead letters read, both count as lost and the field is absent.
+    const without = analyse(inputs, outputs, 'partition', { inputTopic: TOPIC });
+    expect(without.lost).toBe(2);
+    expect(without).not.toHaveProperty('deadLettered');
+  });
 });

@@ -100,3 +100,26 @@ describe('parseVerifyArgs --state-store', () => {
     expect(Object.isFrozen(options.state)).toBe(true);
   });
 });
+
+describe('parseVerifyArgs --dead-letter', () => {
+  function flagOf(argv: string[]): unknown {
+    try {
+      parseVerifyArgs(argv);
+    } catch (e) {
+      expect(e).toBeInstanceOf(TurbineError);
+      return (e as TurbineError).details?.flag;
+    }
+    return undefined;
+  }
+
+  it('is off without the flag and takes the topic with it', () => {
+    expect(parseVerifyArgs(base).deadLetter).toBeUndefined();
+    expect(parseVerifyArgs([...base, '--dead-letter', 'in.dlq']).deadLetter).toBe('in.dlq');
+  });
+
+  it('refuses an empty name, or the input or output topic, naming --dead-letter', () => {
+    expect(flagOf([...base, '--dead-letter', ' '])).toBe('dead-letter');
+    expect(flagOf([...base, '--dead-letter', 'in'])).toBe('dead-letter');
+    expect(flagOf([...base, '--dead-letter', 'out'])).toBe('dead-letter');
+  });
+});
