@@ -16,6 +16,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { DEFAULT_BENCH_BROKERS, ensureBenchBroker } from './harness/bench-broker.js';
 import { type ContainerReport, measureContainer, replaceContainerSection } from './harness/container-section.js';
 import type { CpuBreakdown } from './harness/cpu-accounting.js';
 import { environment } from './harness/environment.js';
@@ -81,7 +82,8 @@ const USAGE = `Usage: npm run bench -- [options]   (node dist/benchmarks/run.js 
                        kafkajs-piscina, parallel-consumer, arroyo; kcat runs in the overhead section)
   --out-dir DIR        where RESULTS.md, results.json and the charts go (default benchmarks/ for a
                        full run, benchmarks/out/ for --quick, --only or --w)
-  --brokers B          default 127.0.0.1:9092 (or TURBINE_BENCH_BROKERS)
+  --brokers B          default 127.0.0.1:9092 (or TURBINE_BENCH_BROKERS), started with scripts/kafka.sh
+                       when not running and stopped at the end; another address must be reachable
   --render FILE        measure nothing: render RESULTS.md and the charts again from a results.json
                        (picking up the latest benchmarks/soak.json) into --out-dir (default benchmarks/)
 `;
@@ -189,7 +191,7 @@ function parseOptions(): Options {
   }
   return {
     ...(values.render === undefined ? {} : { render: values.render }),
-    brokers: values.brokers ?? process.env.TURBINE_BENCH_BROKERS ?? '127.0.0.1:9092',
+    brokers: values.brokers ?? process.env.TURBINE_BENCH_BROKERS ?? DEFAULT_BENCH_BROKERS,
     quick,
     runs,
     sections,
@@ -766,8 +768,17 @@ async function main(): Promise<void> {
     writeOutputs({ ...o, sections: report.settings.sections }, report);
     return;
   }
-  cleanUpOnInterrupt(o.brokers, log);
   if (!existsSync(SPIN_WORKER)) throw new Error('dist/ is missing: run `npm run build` first (npm run bench does)');
+  const stopBroker = await ensureBenchBroker(o.brokers, log);
+  cleanUpOnInterrupt(o.brokers, log);
+  try {
+    await measure(o);
+  } finally {
+    await stopBroker();
+  }
+}
+
+async function measure(o: Options): Promise<void> {
   const report: BenchReport = {
     env: environment(),
     settings: {
