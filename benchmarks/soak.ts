@@ -14,6 +14,7 @@ import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ensureTopics } from '../src/admin/topics.js';
+import { DEFAULT_BENCH_BROKERS, ensureBenchBroker } from './harness/bench-broker.js';
 import { environment } from './harness/environment.js';
 import { keptUpText, memoryAtPeak, memoryText } from './harness/memory-split.js';
 import { EngineProcess, ROOT, runLoadgenProcess } from './harness/processes.js';
@@ -113,27 +114,39 @@ export function renderSoak(s: SoakSummary): string {
   ].join('\n');
 }
 
+const SOAK_OPTIONS = {
+  minutes: { type: 'string' },
+  'warmup-minutes': { type: 'string' },
+  w: { type: 'string' },
+  rate: { type: 'string' },
+  'sample-seconds': { type: 'string' },
+  'out-dir': { type: 'string' },
+  brokers: { type: 'string' },
+  render: { type: 'string' },
+} as const;
+
+const parseSoakFlags = () => parseArgs({ options: SOAK_OPTIONS }).values;
+type SoakFlags = ReturnType<typeof parseSoakFlags>;
+
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      minutes: { type: 'string' },
-      'warmup-minutes': { type: 'string' },
-      w: { type: 'string' },
-      rate: { type: 'string' },
-      'sample-seconds': { type: 'string' },
-      'out-dir': { type: 'string' },
-      brokers: { type: 'string' },
-      render: { type: 'string' },
-    },
-  });
+  const values = parseSoakFlags();
   if (values.render !== undefined) {
     // Re-renders SOAK.md from a recorded soak.json (after a change to the rendering only).
     const summary = JSON.parse(readFileSync(values.render, 'utf8')) as SoakSummary;
     writeFileSync(join(dirname(values.render), 'SOAK.md'), renderSoak(summary));
     return;
   }
-  const brokers = values.brokers ?? process.env.TURBINE_BENCH_BROKERS ?? '127.0.0.1:9092';
+  const brokers = values.brokers ?? process.env.TURBINE_BENCH_BROKERS ?? DEFAULT_BENCH_BROKERS;
+  const stopBroker = await ensureBenchBroker(brokers, log);
   cleanUpOnInterrupt(brokers, log);
+  try {
+    await soak(values, brokers);
+  } finally {
+    await stopBroker();
+  }
+}
+
+async function soak(values: SoakFlags, brokers: string): Promise<void> {
   const durationS = Math.round(number(values.minutes, 10, 'minutes') * 60);
   const warmupS = Math.round(number(values['warmup-minutes'], 2, 'warmup-minutes') * 60);
   const w = number(values.w, 100, 'w');
