@@ -23,6 +23,7 @@ import type { WorkerPool } from './dispatch/worker-pool.js';
 import { errorMessage, TurbineError } from './errors.js';
 import { Backpressure } from './flow/backpressure.js';
 import type { FlowControl } from './flow/flow-control.js';
+import { CONNECT_TIMEOUT_MS } from './kafka/client-connection.js';
 import { closeAfterFailedStart, createSink, createSource, createWorkerPool } from './lifecycle/clients.js';
 import { drain } from './lifecycle/drain.js';
 import { buildPipeline, createBatching } from './lifecycle/pipeline.js';
@@ -73,8 +74,6 @@ interface Connected {
   /** Exactly-once only. */
   transactions?: TransactionCoordinator;
 }
-
-const CONNECT_TIMEOUT_MS = 15_000;
 
 export class Engine extends EventEmitter implements EngineView {
   readonly config: TurbineConfig;

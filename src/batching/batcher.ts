@@ -6,6 +6,9 @@
 import type { ConsumedRecord } from '../types.js';
 import type { BatchSizer } from './batch-sizer.js';
 
+/** Batch ids are unique within the process. */
+let nextBatchId = 1;
+
 export interface Batch {
   readonly id: number;
   readonly topic: string;
@@ -24,17 +27,13 @@ export interface BatchLimits {
   lingerMs: number;
 }
 
-let nextBatchId = 1;
-
 export class Batcher {
   private readonly open = new Map<string, Batch>();
-  private readonly limits: BatchLimits;
-  private readonly sizer: BatchSizer | undefined;
 
-  constructor(limits: BatchLimits, sizer?: BatchSizer) {
-    this.limits = limits;
-    this.sizer = sizer;
-  }
+  constructor(
+    private readonly limits: BatchLimits,
+    private readonly sizer?: BatchSizer,
+  ) {}
 
   /** Adds a record; returns the lane's batch when it is full (count or bytes), else null. */
   add(lane: string, epoch: number, record: ConsumedRecord, now: number): Batch | null {

@@ -8,6 +8,14 @@ import { errorMessage, TurbineError } from '../errors.js';
 export type FlagSpec = NonNullable<ParseArgsConfig['options']>;
 export type FlagValues = Record<string, string | boolean | undefined>;
 
+/** A sub-command's flags: most take a value, a few are switches. */
+export function flagSpec(valued: readonly string[], switches: readonly string[] = []): FlagSpec {
+  const spec: FlagSpec = {};
+  for (const name of valued) spec[name] = { type: 'string' };
+  for (const name of switches) spec[name] = { type: 'boolean' };
+  return spec;
+}
+
 /** Parses `argv` strictly (no positionals, no unknown flags). */
 export function parseFlags(command: string, argv: string[], flags: FlagSpec): FlagValues {
   try {

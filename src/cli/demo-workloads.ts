@@ -25,61 +25,58 @@ export interface DemoWorkload {
   engine: RawConfig;
   /** The load generator's settings beyond brokers, topic, count, rate and partitions. */
   load: Omit<LoadgenInput, 'brokers' | 'topic' | 'count' | 'rate' | 'partitions'>;
-  /**
-   * Records sent corrupt on purpose must all be dead-lettered, and nothing else: the verifier
-   * counts each as an input without output, so lost must equal the corrupt count.
-   */
-  corruptRate: number;
 }
 
 const workersDir = join(__dirname, '..', '..', 'workers');
+/** Image and text loads send a few corrupt records on purpose: two quick attempts, then the dead-letter topic. */
+const QUICK_RETRIES = { retryMaxAttempts: 2, retryInitialMs: 50 } as const;
 
+interface WorkloadSpec {
+  /** Records and outputs, as the first line and the summary name them. */
+  says: Pick<DemoWorkload, 'records' | 'outputs'>;
+  defaults: { count: number; rate: number };
+  /** The sample worker under workers/. */
+  worker: string;
+  engine: RawConfig;
+  load: DemoWorkload['load'];
+}
+
+const SPECS: Record<WorkloadName, WorkloadSpec> = {
+  inventory: {
+    says: { records: 'stock movements', outputs: 'stock levels' },
+    worker: 'inventory',
+    defaults: { count: 100_000, rate: 10_000 },
+    // Stock levels are state: kept per SKU across batches, durable and queryable.
+    engine: { guarantee: 'exactly-once', stateStore: 'levels' },
+    load: { format: 'json', keys: 500, valueSize: 120 },
+  },
+  image: {
+    says: { records: 'images (JPEG and PNG, 20-500 KB)', outputs: 'WebP thumbnails' },
+    worker: 'thumbnail',
+    defaults: { count: 2_000, rate: 0 },
+    // About 2 s of thumbnails in flight on 2 threads; a corrupt image costs its batch's retries.
+    engine: { inputFormat: 'raw', outputFormat: 'raw', maxInFlightBytes: 32 * 1024 * 1024, ...QUICK_RETRIES },
+    load: { format: 'image', corruptRate: 0.01, keys: 1000 },
+  },
+  text: {
+    says: { records: 'product reviews', outputs: 'review analyses (terms and sentiment)' },
+    worker: 'text',
+    defaults: { count: 50_000, rate: 0 },
+    engine: { ...QUICK_RETRIES },
+    load: { format: 'text', corruptRate: 0.001, keys: 1000 },
+  },
+};
+
+/** `stateless` (inventory only, for comparison): per-batch totals, at-least-once. */
 export function demoWorkload(name: WorkloadName, stateless: boolean): DemoWorkload {
-  switch (name) {
-    case 'inventory':
-      return {
-        name,
-        records: 'stock movements',
-        outputs: 'stock levels',
-        defaultCount: 100_000,
-        defaultRate: 10_000,
-        workerFile: join(workersDir, 'inventory.js'),
-        // Stock levels are state: kept per SKU across batches, durable and queryable.
-        // --stateless (for comparison only): per-batch totals, at-least-once.
-        engine: stateless ? {} : { guarantee: 'exactly-once', stateStore: 'levels' },
-        load: { format: 'json', keys: 500, valueSize: 120 },
-        corruptRate: 0,
-      };
-    case 'image':
-      return {
-        name,
-        records: 'images (JPEG and PNG, 20-500 KB)',
-        outputs: 'WebP thumbnails',
-        defaultCount: 2_000,
-        defaultRate: 0,
-        workerFile: join(workersDir, 'thumbnail.js'),
-        // About 2 s of thumbnails in flight on 2 threads; a corrupt image costs its batch's retries.
-        engine: {
-          inputFormat: 'raw',
-          outputFormat: 'raw',
-          maxInFlightBytes: 32 * 1024 * 1024,
-          retryMaxAttempts: 2,
-          retryInitialMs: 50,
-        },
-        load: { format: 'image', corruptRate: 0.01, keys: 1000 },
-        corruptRate: 0.01,
-      };
-    case 'text':
-      return {
-        name,
-        records: 'product reviews',
-        outputs: 'review analyses (terms and sentiment)',
-        defaultCount: 50_000,
-        defaultRate: 0,
-        workerFile: join(workersDir, 'text.js'),
-        engine: { retryMaxAttempts: 2, retryInitialMs: 50 },
-        load: { format: 'text', corruptRate: 0.001, keys: 1000 },
-        corruptRate: 0.001,
-      };
-  }
+  const spec = SPECS[name];
+  return {
+    name,
+    ...spec.says,
+    defaultCount: spec.defaults.count,
+    defaultRate: spec.defaults.rate,
+    workerFile: join(workersDir, `${spec.worker}.js`),
+    engine: name === 'inventory' && stateless ? {} : spec.engine,
+    load: spec.load,
+  };
 }

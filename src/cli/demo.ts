@@ -10,7 +10,7 @@ import { ensureTopics } from '../admin/topics.js';
 import { loadConfig } from '../config/load.js';
 import { Engine } from '../engine.js';
 import { createLogger } from '../observability/logger.js';
-import { enumFlag, numberFlag, parseFlags } from './args.js';
+import { enumFlag, flagSpec, numberFlag, parseFlags } from './args.js';
 import { registryMovementDecoder, throughRegistry } from './demo-registry.js';
 import { demoWorkload, WORKLOADS } from './demo-workloads.js';
 import { histogramQuantile } from './histogram-quantile.js';
@@ -62,17 +62,14 @@ async function movementDecoder(
 }
 
 export async function runDemo(argv: string[]): Promise<number> {
-  const values = parseFlags('demo', argv, {
-    brokers: { type: 'string' },
-    count: { type: 'string' },
-    rate: { type: 'string' },
-    'pool-size': { type: 'string' },
-    partitions: { type: 'string' },
-    stateless: { type: 'boolean' },
-    workload: { type: 'string' },
-    'schema-registry': { type: 'string' },
-    help: { type: 'boolean' },
-  });
+  const values = parseFlags(
+    'demo',
+    argv,
+    flagSpec(
+      ['brokers', 'count', 'rate', 'pool-size', 'partitions', 'workload', 'schema-registry'],
+      ['stateless', 'help'],
+    ),
+  );
   if (values.help) {
     process.stdout.write(`${DEMO_HELP}\n`);
     return 0;

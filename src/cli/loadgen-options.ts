@@ -3,7 +3,16 @@
  * flags or a program's input into frozen LoadgenOptions.
  */
 import { TurbineError } from '../errors.js';
-import { checkEnum, checkNumber, enumFlag, type FlagSpec, numberFlag, parseFlags, requiredString } from './args.js';
+import {
+  checkEnum,
+  checkNumber,
+  enumFlag,
+  type FlagSpec,
+  flagSpec,
+  numberFlag,
+  parseFlags,
+  requiredString,
+} from './args.js';
 import type { KeyDistribution, LoadgenFormat } from './loadgen-values.js';
 
 export interface LoadgenOptions {
@@ -97,22 +106,22 @@ is the total value bytes sent, corrupt the values sent corrupt. A progress line 
 librdkafka properties (TLS, SASL: docs/security.md) come from TURBINE_KAFKA_<KEY> variables.
 `;
 
-const FLAGS: FlagSpec = {
-  brokers: { type: 'string' },
-  topic: { type: 'string' },
-  count: { type: 'string' },
-  duration: { type: 'string' },
-  rate: { type: 'string' },
-  'value-size': { type: 'string' },
-  keys: { type: 'string' },
-  'key-distribution': { type: 'string' },
-  partitions: { type: 'string' },
-  format: { type: 'string' },
-  schema: { type: 'string' },
-  'schema-registry': { type: 'string' },
-  'corrupt-rate': { type: 'string' },
-  seed: { type: 'string' },
-};
+const FLAGS: FlagSpec = flagSpec([
+  'brokers',
+  'topic',
+  'count',
+  'duration',
+  'rate',
+  'value-size',
+  'keys',
+  'key-distribution',
+  'partitions',
+  'format',
+  'schema',
+  'schema-registry',
+  'corrupt-rate',
+  'seed',
+]);
 
 /** Parses `turbine loadgen` flags (without the sub-command name). `--help` is the caller's. */
 export function parseLoadgenArgs(argv: string[]): LoadgenOptions {

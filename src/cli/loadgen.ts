@@ -9,7 +9,7 @@ import Kafka from 'node-rdkafka';
 import { ensureTopics } from '../admin/topics.js';
 import { kafkaPropertiesFromEnv } from '../config/load.js';
 import { errorMessage, TurbineError } from '../errors.js';
-import { connectWithTimeout, disconnectWithin } from '../kafka/client-connection.js';
+import { CONNECT_TIMEOUT_MS, connectWithTimeout, disconnectWithin } from '../kafka/client-connection.js';
 import { ERR__QUEUE_FULL, ERR__TIMED_OUT } from '../kafka/error-codes.js';
 import { createImageValues } from './loadgen-images.js';
 import { type LoadgenInput, type LoadgenOptions, resolveLoadgenOptions } from './loadgen-options.js';
@@ -49,7 +49,6 @@ export interface LoadgenSummary {
   corrupt: number;
 }
 
-const CONNECT_TIMEOUT_MS = 15_000;
 /** Local delivery deadline (librdkafka message.timeout.ms): bounds the final flush if the broker is gone. */
 const MESSAGE_TIMEOUT_MS = 60_000;
 /** As-fast-as-possible mode: records per synchronous burst before yielding to the event loop. */

@@ -21,47 +21,47 @@ Commands:
 
 Docs: README.md, docs/.`;
 
+/** Each sub-command; those with a help text here print it for --help/-h, the others handle it themselves. */
+const COMMANDS: Record<string, { help?: string; run: (argv: string[]) => Promise<number> }> = {
+  run: { run: runCommand },
+  loadgen: {
+    help: LOADGEN_HELP,
+    run: async (argv) => {
+      await generateLoad(parseLoadgenArgs(argv));
+      return 0;
+    },
+  },
+  verify: {
+    help: VERIFY_HELP,
+    run: async (argv) => (verifyFailed(await runVerify(parseVerifyArgs(argv))) ? 1 : 0),
+  },
+  demo: { run: runDemo },
+  query: {
+    help: QUERY_HELP,
+    run: async (argv) => {
+      await runQuery(argv);
+      return 0;
+    },
+  },
+};
+
 async function dispatch(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
-  const wantsHelp = rest.includes('--help') || rest.includes('-h');
-  switch (command) {
-    case 'run':
-      return runCommand(rest);
-    case 'loadgen':
-      if (wantsHelp) {
-        process.stdout.write(`${LOADGEN_HELP}\n`);
-        return 0;
-      }
-      await generateLoad(parseLoadgenArgs(rest));
-      return 0;
-    case 'verify': {
-      if (wantsHelp) {
-        process.stdout.write(`${VERIFY_HELP}\n`);
-        return 0;
-      }
-      return verifyFailed(await runVerify(parseVerifyArgs(rest))) ? 1 : 0;
-    }
-    case 'demo':
-      return runDemo(rest);
-    case 'query':
-      if (wantsHelp) {
-        process.stdout.write(`${QUERY_HELP}\n`);
-        return 0;
-      }
-      await runQuery(rest);
-      return 0;
-    case undefined:
-    case 'help':
-    case '--help':
-    case '-h':
-      process.stdout.write(`${HELP}\n`);
-      return command === undefined ? 2 : 0;
-    default:
-      process.stderr.write(
-        `turbine: unknown command "${command}"; accepted: run, loadgen, verify, demo, query\n\n${HELP}\n`,
-      );
-      return 2;
+  if (command === undefined || ['help', '--help', '-h'].includes(command)) {
+    process.stdout.write(`${HELP}\n`);
+    return command === undefined ? 2 : 0;
   }
+  const chosen = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
+  if (chosen === undefined) {
+    const accepted = Object.keys(COMMANDS).join(', ');
+    process.stderr.write(`turbine: unknown command "${command}"; accepted: ${accepted}\n\n${HELP}\n`);
+    return 2;
+  }
+  if (chosen.help !== undefined && (rest.includes('--help') || rest.includes('-h'))) {
+    process.stdout.write(`${chosen.help}\n`);
+    return 0;
+  }
+  return chosen.run(rest);
 }
 
 export function main(argv: string[]): void {

@@ -10,7 +10,7 @@ import { changelogTopicOf } from '../state/keyed-state.js';
 import { keyPartition } from '../state/murmur2.js';
 import { readChangelog } from '../state/restore.js';
 import { stateCodec } from '../state/state-codec.js';
-import { numberFlag, parseFlags, requiredString } from './args.js';
+import { flagSpec, numberFlag, parseFlags, requiredString } from './args.js';
 
 export const QUERY_HELP = `Usage: turbine query --brokers B --group G --store S --key K [--state-schema FILE] [--timeout-ms 60000]
 
@@ -30,14 +30,11 @@ export interface QueryAnswer {
 }
 
 export async function runQuery(argv: string[]): Promise<QueryAnswer> {
-  const values = parseFlags('query', argv, {
-    brokers: { type: 'string' },
-    group: { type: 'string' },
-    store: { type: 'string' },
-    key: { type: 'string' },
-    'state-schema': { type: 'string' },
-    'timeout-ms': { type: 'string' },
-  });
+  const values = parseFlags(
+    'query',
+    argv,
+    flagSpec(['brokers', 'group', 'store', 'key', 'state-schema', 'timeout-ms']),
+  );
   const brokers = requiredString(values, 'brokers');
   const group = requiredString(values, 'group');
   const store = requiredString(values, 'store');

@@ -5,7 +5,7 @@
 import { OPTIONS } from '../config/options.js';
 import { TurbineError } from '../errors.js';
 import { loadStateType } from '../state/state-codec.js';
-import { enumFlag, type FlagSpec, type FlagValues, numberFlag, parseFlags, requiredString } from './args.js';
+import { enumFlag, type FlagSpec, type FlagValues, flagSpec, numberFlag, parseFlags, requiredString } from './args.js';
 import type { VerifyOrdering } from './verify-analysis.js';
 
 export interface VerifyOptions {
@@ -112,20 +112,22 @@ Exit status (from the turbine command): 1 when lost > 0 or orderViolations > 0, 
 when any output or state level differs from the fold; 2 for bad flags or a missing topic.
 `;
 
-const FLAGS: FlagSpec = {
-  brokers: { type: 'string' },
-  input: { type: 'string' },
-  output: { type: 'string' },
-  'dead-letter': { type: 'string' },
-  ordering: { type: 'string' },
-  'timeout-ms': { type: 'string' },
-  quiet: { type: 'boolean' },
-  'isolation-level': { type: 'string' },
-  'state-store': { type: 'string' },
-  'state-schema': { type: 'string' },
-  group: { type: 'string' },
-  'start-value': { type: 'string' },
-};
+const FLAGS: FlagSpec = flagSpec(
+  [
+    'brokers',
+    'input',
+    'output',
+    'dead-letter',
+    'ordering',
+    'timeout-ms',
+    'isolation-level',
+    'state-store',
+    'state-schema',
+    'group',
+    'start-value',
+  ],
+  ['quiet'],
+);
 
 /** Parses `turbine verify` flags (without the sub-command name). `--help` is the caller's. */
 export function parseVerifyArgs(argv: string[]): VerifyOptions {

@@ -6,6 +6,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type Kafka from 'node-rdkafka';
 import { errorMessage, TurbineError } from '../errors.js';
+import { OFFSET_BEGINNING } from '../kafka/client-connection.js';
 import { ERR__ALL_BROKERS_DOWN, ERR__TIMED_OUT, ERR__TRANSPORT } from '../kafka/error-codes.js';
 import { formatCount } from './progress.js';
 import type { InputRef, OutputRef } from './verify-analysis.js';
@@ -16,8 +17,6 @@ const QUERY_TIMEOUT_MS = 15_000;
 const CONSUME_BATCH = 5_000;
 /** Per-message wait inside consume(n); small, because consume(n) returns at the first timeout. */
 const CONSUME_TIMEOUT_MS = 100;
-/** librdkafka logical offset OFFSET_BEGINNING: start at each partition's log start. */
-const OFFSET_BEGINNING = -2;
 /** Transient consumer errors librdkafka retries by itself; the idle timeout bounds them. */
 const TRANSIENT_CODES: ReadonlySet<number> = new Set([ERR__TRANSPORT, ERR__ALL_BROKERS_DOWN, ERR__TIMED_OUT]);
 

@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import Kafka from 'node-rdkafka';
 import { kafkaPropertiesFromEnv } from '../config/load.js';
 import { TurbineError } from '../errors.js';
-import { connectWithTimeout, disconnectWithin } from '../kafka/client-connection.js';
+import { CONNECT_TIMEOUT_MS, connectWithTimeout, disconnectWithin } from '../kafka/client-connection.js';
 import { changelogTopicOf } from '../state/keyed-state.js';
 import { describeInventoryCheck, inventoryMatches } from './inventory-fold.js';
 import { type CliIo, defaultIo, startProgress } from './progress.js';
@@ -34,8 +34,6 @@ export function verifyFailed(report: VerifyRunReport): boolean {
     report.lost > 0 || report.orderViolations > 0 || (report.state !== undefined && !inventoryMatches(report.state))
   );
 }
-
-const CONNECT_TIMEOUT_MS = 15_000;
 
 export async function runVerify(input: VerifyOptions, ioInput: Partial<CliIo> = {}): Promise<VerifyRunReport> {
   const options = { ...VERIFY_DEFAULTS, ...input };

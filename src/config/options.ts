@@ -15,6 +15,13 @@ const bool = z.union([
   z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true' || v === '1' || v === 'yes'),
 ]);
 const nonEmpty = z.string().trim().min(1);
+/** An optional text option: empty (off, the default) or a value matching `shape`. */
+const emptyOr = (shape: RegExp, message: string) =>
+  z
+    .string()
+    .trim()
+    .regex(new RegExp(`^(${shape.source})?$`), `must be empty or ${message}`)
+    .default('');
 
 export interface OptionSpec {
   schema: z.ZodType;
@@ -109,11 +116,7 @@ export const OPTIONS = {
     doc: 'Schema id written in the Confluent header of Avro outputs when no schemaRegistry is set (with one, the id the registry gives outputSchema is written).',
   },
   schemaRegistry: {
-    schema: z
-      .string()
-      .trim()
-      .regex(/^(https?:\/\/[^\s?#]+)?$/, 'must be empty or an http(s):// URL of a Confluent-compatible API')
-      .default(''),
+    schema: emptyOr(/https?:\/\/[^\s?#]+/, 'an http(s):// URL of a Confluent-compatible API'),
     doc: "Schema Registry URL (Confluent API, e.g. http://host:8081 or Apicurio's .../apis/ccompat/v7); empty = none. Avro inputs are decoded with the writer schema of the id in each record (resolved to inputSchema when given); outputSchema is registered under <output>-value at start and its id written. Unreachable at start: exit 1 (docs/schema-registry.md).",
   },
   schemaRegistryUsername: {
@@ -164,11 +167,7 @@ export const OPTIONS = {
     doc: 'Exactly-once: how long a transaction stays open before its outputs and offsets are committed; outputs become visible to read_committed readers only then.',
   },
   stateStore: {
-    schema: z
-      .string()
-      .trim()
-      .regex(/^([A-Za-z0-9._-]{1,100})?$/, 'must be empty or 1-100 letters, digits, dots, underscores or dashes')
-      .default(''),
+    schema: emptyOr(/[A-Za-z0-9._-]{1,100}/, '1-100 letters, digits, dots, underscores or dashes'),
     doc: "Keyed state: the store's name (empty = stateless). Workers get ctx.state for their records' keys; every change goes to the compacted changelog topic <group>-<stateStore>-changelog in the same transaction as the outputs (needs guarantee exactly-once), and is restored from it when a partition is assigned.",
   },
   stateSchema: {
@@ -176,11 +175,7 @@ export const OPTIONS = {
     doc: "Keyed state: an Avro schema file (.avsc) for the store's values. Workers' values are checked against it when set (STATE_VALUE_INVALID otherwise), and the changelog holds them as Avro binary. Empty (default): JSON values, JSON in the changelog.",
   },
   advertisedUrl: {
-    schema: z
-      .string()
-      .trim()
-      .regex(/^(https?:\/\/[^\s/?#]+)?$/, 'must be empty or http(s)://host:port, with no path')
-      .default(''),
+    schema: emptyOr(/https?:\/\/[^\s/?#]+/, 'http(s)://host:port, with no path'),
     doc: "Keyed state: the URL other instances reach this one's HTTP server at (http://host:port). Instances announce it with their owned partitions on the compacted topic <group>-instances, and a state query sent to an instance that does not own the key is redirected (307) to the owner. Empty (default): no announcements; such a query gets 421 naming the key's partition.",
   },
   gcHighWaterMb: {

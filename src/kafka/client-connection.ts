@@ -7,6 +7,11 @@ import { errorMessage, TurbineError } from '../errors.js';
 
 type CliClient = Kafka.Producer | Kafka.KafkaConsumer;
 
+/** How long a client may take to connect (metadata from a bootstrap broker) before the caller gives up. */
+export const CONNECT_TIMEOUT_MS = 15_000;
+/** librdkafka's logical offset for a partition's first record (RD_KAFKA_OFFSET_BEGINNING). */
+export const OFFSET_BEGINNING = -2;
+
 /** How long past connect()'s own timeout to wait in case librdkafka never calls back (it should). */
 const CONNECT_GUARD_MS = 2_000;
 /** How long a close may take before the caller goes on without it. */

@@ -7,11 +7,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import Kafka from 'node-rdkafka';
+import { CONNECT_TIMEOUT_MS, OFFSET_BEGINNING } from './client-connection.js';
 import { connectClient } from './security-failures.js';
 
-const OFFSET_BEGINNING = -2;
 const CONSUME_BATCH = 5_000;
-const CONNECT_TIMEOUT_MS = 15_000;
 
 export interface ReadToEndOptions {
   brokers: string;

@@ -9,13 +9,11 @@ import { randomUUID } from 'node:crypto';
 import Kafka from 'node-rdkafka';
 import { ensureTopics } from '../admin/topics.js';
 import { errorMessage } from '../errors.js';
-import { disconnectWithin } from '../kafka/client-connection.js';
+import { CONNECT_TIMEOUT_MS, disconnectWithin, OFFSET_BEGINNING } from '../kafka/client-connection.js';
 import { connectClient } from '../kafka/security-failures.js';
 import type { Logger } from '../observability/logger.js';
 import { type InstanceAnnouncement, instancesTopicOf, OwnerDirectory, parseAnnouncement } from './owner-directory.js';
 
-const OFFSET_BEGINNING = -2;
-const CONNECT_TIMEOUT_MS = 15_000;
 /** A tombstone on close is flushed for at most this long. */
 const FLUSH_TIMEOUT_MS = 3_000;
 
