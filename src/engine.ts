@@ -267,10 +267,9 @@ export class Engine extends EventEmitter implements EngineView {
     );
     this.state = 'running';
     const { input, output, group, poolSize, ordering, guarantee, worker } = c;
-    this.logger.info(
-      { input, output, group, poolSize, ordering, guarantee, worker, transactionalId: this.txnId },
-      'engine started',
-    );
+    const libuvThreads = Number(process.env.UV_THREADPOOL_SIZE ?? 4);
+    const fields = { input, output, group, poolSize, libuvThreads, ordering, guarantee, worker };
+    this.logger.info({ ...fields, transactionalId: this.txnId }, 'engine started');
     this.emit('started');
   }
 

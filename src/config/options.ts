@@ -50,7 +50,7 @@ export const OPTIONS = {
     // Resolved in load.ts when unset: its default depends on processes.
     schema: int(1, 1024).optional(),
     defaultText: 'CPU count',
-    doc: 'Worker threads in the pool. With processes > 1: the total for the container, split evenly over the processes (each at least 1); unset, it is the CPU count minus one per process, so each main thread keeps a core.',
+    doc: "Worker threads in the pool. With processes > 1: the total for the container, split evenly over the processes (each at least 1); unset, it is the CPU count minus one per process, so each main thread keeps a core. Each engine process also sizes libuv's thread pool (images, zlib, crypto run there) to 2 per worker thread + 2, unless UV_THREADPOOL_SIZE is set.",
   },
   processes: {
     schema: z

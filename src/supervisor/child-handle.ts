@@ -9,6 +9,7 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import type { TurbineConfig } from '../config/load.js';
+import { threadpoolEnv } from '../config/threadpool.js';
 import { type FromChild, isFromChild, type Question, type StateQuestion, type ToChild } from './ipc.js';
 import { relayLines } from './log-relay.js';
 
@@ -46,6 +47,7 @@ export class ChildHandle extends EventEmitter {
     super();
     this.child = fork(options.module, [], {
       stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
+      env: { ...process.env, ...threadpoolEnv(process.env, options.config.poolSize) },
       serialization: 'json',
       // A process group of its own: a signal sent to the supervisor's group (Ctrl-C in a terminal,
       // `timeout`, `kill -- -PGID`) reaches the supervisor only, which tells each process itself.

@@ -77,6 +77,36 @@ describe('thumbnail worker', () => {
     expect(out[1]!.headers?.['thumbnail.width']).toBe('128');
   });
 
+  it('keeps input order while two images of a batch convert at once', async () => {
+    // Sizes differ so the conversions finish out of order; each output must still match its input.
+    const sizes = [
+      [900, 600],
+      [64, 40],
+      [300, 800],
+      [50, 50],
+      [700, 200],
+    ] as const;
+    const images = await Promise.all(sizes.map(([w, h]) => gradient(w, h).png().toBuffer()));
+    const out = await thumbnail(images.map((image, i) => record(image, i)));
+    expect(out.map((o) => o.headers?.['thumbnail.source-width'])).toEqual(sizes.map(([w]) => String(w)));
+  });
+
+  it('fails the batch only after the images still converting have finished', async () => {
+    const big = await gradient(2000, 1500).jpeg().toBuffer();
+    let settled = 0;
+    const original = sharp.prototype.toBuffer;
+    const spy = jest.spyOn(sharp.prototype, 'toBuffer').mockImplementation(function (this: sharp.Sharp, ...args) {
+      return (original.apply(this, args as never) as Promise<unknown>).finally(() => settled++) as never;
+    });
+    try {
+      // Offset 1 fails at once (no image); offset 0, converting beside it, must finish first.
+      await expect(thumbnail([record(big, 0), record(Buffer.from('no image'), 1)])).rejects.toThrow(/^offset 1:/);
+      expect(settled).toBe(1);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
   it('throws naming the offset for a truncated JPEG', async () => {
     const jpeg = await gradient(400, 300).jpeg().toBuffer();
     const cut = jpeg.subarray(0, jpeg.length >> 1);
