@@ -183,7 +183,7 @@ export class Engine extends EventEmitter implements EngineView {
       throw new TurbineError('INVARIANT_VIOLATION', `start() called in state ${this.state}`);
     this.state = 'starting';
     const c = this.config;
-    const registry = await startRegistry(c, this.logger);
+    const registry = await startRegistry(c, this.logger, this.metrics);
     // Serve /healthz and /metrics from the start, so probes see an engine that is still connecting.
     if (c.metricsPort > 0) {
       this.http = await startHttpServer(this, c.metricsHost, c.metricsPort);

@@ -336,6 +336,20 @@ export const METRIC_DEFINITIONS = {
     labels: ['path'],
     aggregate: 'sum',
   },
+  registryLookups: {
+    type: 'counter',
+    name: 'turbine_schema_registry_lookups_total',
+    help: 'Writer-schema lookups sent to the Schema Registry, by outcome: ok (cached from then on), failed (retried with backoff while the batches that need the schema wait; a rate here means the registry is down or refusing), unknown_id (its records are dead-lettered as SCHEMA_ID_UNKNOWN).',
+    labels: ['outcome'],
+    aggregate: 'sum',
+  },
+  registryPendingLookups: {
+    type: 'gauge',
+    name: 'turbine_schema_registry_pending_lookups',
+    help: 'Schema ids being looked up in the Schema Registry or waiting for a retry. Above 0 for more than a few seconds: batches are held until the registry answers.',
+    labels: [],
+    aggregate: 'sum',
+  },
   consumerLag: {
     type: 'gauge',
     name: 'turbine_consumer_lag_records',

@@ -10,6 +10,7 @@ import avro from 'avsc';
 import type { TurbineConfig } from '../config/load.js';
 import { errorMessage, TurbineError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
+import type { Metrics } from '../observability/metrics.js';
 import { INCOMPATIBLE_SCHEMA, RegistryClient, RegistryHttpError } from './registry-client.js';
 import { WriterSchemaCache } from './writer-schemas.js';
 
@@ -101,7 +102,11 @@ async function checkReachable(client: RegistryClient): Promise<void> {
   }
 }
 
-export async function startRegistry(c: TurbineConfig, logger: Logger): Promise<RegistrySetup | undefined> {
+export async function startRegistry(
+  c: TurbineConfig,
+  logger: Logger,
+  metrics?: Pick<Metrics, 'registryLookups' | 'registryPendingLookups'>,
+): Promise<RegistrySetup | undefined> {
   if (c.schemaRegistry === '') return undefined;
   const client = new RegistryClient({
     url: c.schemaRegistry,
@@ -136,6 +141,12 @@ export async function startRegistry(c: TurbineConfig, logger: Logger): Promise<R
     retryInitialMs: c.retryInitialMs,
     retryMaxMs: c.retryMaxMs,
     onClose: () => client.close(),
+    ...(metrics && {
+      observe: {
+        request: (outcome) => metrics.registryLookups.inc({ outcome }),
+        pending: (ids) => metrics.registryPendingLookups.set(ids),
+      },
+    }),
   });
   logger.info(
     { registry: client.url, readerSchema: c.inputSchema ?? null },

@@ -26,7 +26,12 @@ export interface WriterSchemaCacheOptions {
   now?: () => number;
   /** Called once by close(): the registry client's connections are released there. */
   onClose?: () => void;
+  /** Each lookup's outcome, and the number of ids being looked up (or retried) after each change. */
+  observe?: { request(outcome: LookupOutcome): void; pending(ids: number): void };
 }
+
+/** ok: schema cached; failed: retried with backoff; unknown_id: its records are dead-lettered. */
+export type LookupOutcome = 'ok' | 'failed' | 'unknown_id';
 
 /** Something that supplies a batch's writer schemas (the pool depends on this, not on the cache). */
 export interface WriterSchemaSource {
@@ -45,9 +50,6 @@ export class WriterSchemaCache implements WriterSchemaSource {
   private readonly unknownTtlMs: number;
   private readonly now: () => number;
   private closed = false;
-  /** Registry requests made, and those that failed (each failure is retried). */
-  requests = 0;
-  failures = 0;
 
   constructor(private readonly options: WriterSchemaCacheOptions) {
     this.unknownTtlMs = options.unknownTtlMs ?? 30_000;
@@ -96,8 +98,12 @@ export class WriterSchemaCache implements WriterSchemaSource {
   private load(id: number): Promise<void> {
     let loading = this.pending.get(id);
     if (!loading) {
-      loading = this.fetchWithRetry(id).finally(() => this.pending.delete(id));
+      loading = this.fetchWithRetry(id).finally(() => {
+        this.pending.delete(id);
+        this.options.observe?.pending(this.pending.size);
+      });
       this.pending.set(id, loading);
+      this.options.observe?.pending(this.pending.size);
     }
     return loading;
   }
@@ -105,7 +111,6 @@ export class WriterSchemaCache implements WriterSchemaSource {
   private async fetchWithRetry(id: number): Promise<void> {
     const { retryInitialMs, retryMaxMs, logger } = this.options;
     for (let attempt = 1; ; attempt++) {
-      this.requests++;
       try {
         const fetched = await this.options.fetch(id);
         if (fetched.schemaType !== 'AVRO')
@@ -114,18 +119,20 @@ export class WriterSchemaCache implements WriterSchemaSource {
             'writer schema is not Avro; its records fail to decode',
           );
         this.known.set(id, fetched.schema);
+        this.options.observe?.request('ok');
         if (attempt > 1) logger.info({ schemaId: id, attempts: attempt }, 'schema registry answered again');
         return;
       } catch (error) {
         if (error instanceof RegistryHttpError && error.errorCode === SCHEMA_NOT_FOUND) {
           this.unknown.set(id, this.now() + this.unknownTtlMs);
+          this.options.observe?.request('unknown_id');
           logger.warn(
             { schemaId: id },
             'schema id unknown to the registry; its records are dead-lettered as SCHEMA_ID_UNKNOWN',
           );
           return;
         }
-        this.failures++;
+        this.options.observe?.request('failed');
         const retryInMs = Math.min(retryMaxMs, retryInitialMs * 2 ** (attempt - 1));
         logger.warn(
           { schemaId: id, attempt, retryInMs, error: errorMessage(error) },

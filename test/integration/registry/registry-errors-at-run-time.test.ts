@@ -1,7 +1,8 @@
 /**
  * Registry errors at run time are retried, never guessed around: behind a proxy that answers the
  * first schema lookups with 503, the engine waits, retries with backoff and then decodes every
- * record with its real writer schema; nothing is dead-lettered for the outage.
+ * record with its real writer schema; nothing is dead-lettered for the outage, and the lookup
+ * metrics count the failed tries.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import {
@@ -78,5 +79,10 @@ test('schema lookups that fail are retried until the registry answers', async ()
   expect(outputs).toHaveLength(count);
   expect(outputs.every((o) => o.site === `site-${o.id}`)).toBe(true);
   expect(engine.snapshot().deadLettered).toBe(0);
+  // The outage is visible to Prometheus: each failed try counted, nothing left pending.
+  const lookups = await engine.metrics.registryLookups.get();
+  const byOutcome = Object.fromEntries(lookups.values.map((v) => [v.labels.outcome, v.value]));
+  expect(byOutcome).toEqual({ failed: FAILURES, ok: 1 });
+  expect((await engine.metrics.registryPendingLookups.get()).values[0]?.value).toBe(0);
   await drop();
 });

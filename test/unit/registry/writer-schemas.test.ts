@@ -46,6 +46,8 @@ describe('WriterSchemaCache', () => {
 
   it('retries registry errors with backoff and a log line, never answering a wrong schema', async () => {
     const log = logger();
+    const outcomes: string[] = [];
+    const pending: number[] = [];
     let calls = 0;
     const cache = new WriterSchemaCache({
       fetch: async (id) => {
@@ -57,10 +59,13 @@ describe('WriterSchemaCache', () => {
       logger: log as never,
       retryInitialMs: 1,
       retryMaxMs: 4,
+      observe: { request: (outcome) => outcomes.push(outcome), pending: (ids) => pending.push(ids) },
     });
     await expect(cache.schemasFor([framed(5)])).resolves.toEqual([[5, schema(5)]]);
     expect(calls).toBe(3);
-    expect(cache.failures).toBe(2);
+    // The metrics see each try, and one id pending from the first try to the answer.
+    expect(outcomes).toEqual(['failed', 'failed', 'ok']);
+    expect(pending).toEqual([1, 0]);
     const warnings = log.lines.filter((l) => l.level === 'warn');
     expect(warnings).toHaveLength(2);
     expect(warnings[0]!.fields).toMatchObject({ schemaId: 5, attempt: 1, retryInMs: 1 });
@@ -71,6 +76,7 @@ describe('WriterSchemaCache', () => {
   it('answers ids the registry does not know (40403) as null, and asks again after the TTL', async () => {
     let now = 1_000;
     let calls = 0;
+    const outcomes: string[] = [];
     const cache = new WriterSchemaCache({
       fetch: async () => {
         calls++;
@@ -81,8 +87,10 @@ describe('WriterSchemaCache', () => {
       retryMaxMs: 1,
       unknownTtlMs: 100,
       now: () => now,
+      observe: { request: (outcome) => outcomes.push(outcome), pending: () => undefined },
     });
     await expect(cache.schemasFor([framed(9)])).resolves.toEqual([[9, null]]);
+    expect(outcomes).toEqual(['unknown_id']);
     expect(cache.schemasFor([framed(9)])).toEqual([[9, null]]);
     expect(calls).toBe(1);
     now += 101;
