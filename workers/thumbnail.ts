@@ -57,8 +57,21 @@ export interface Thumbnail {
   headers: ThumbnailHeaders;
 }
 
+/**
+ * A JPEG cut short has no end-of-image marker (FF D9; inside the compressed data an FF byte is
+ * always followed by 00 or a restart marker). libvips only warns about it, and sharp keeps
+ * warnings in one queue per process, where a conversion finishing beside it may take the text:
+ * the error then said only "Warning treated as error". Checked here, the reason is always said.
+ */
+function assertJpegComplete(image: Buffer): void {
+  if (image.length < 4 || image[0] !== 0xff || image[1] !== 0xd8) return;
+  if (image.lastIndexOf(Buffer.from([0xff, 0xd9])) < 0)
+    throw new Error('truncated JPEG: no end-of-image marker (FF D9)');
+}
+
 /** Decodes `image`, resizes it to fit `longSide` × `longSide` and encodes it as WebP. */
 export async function makeThumbnail(image: Buffer, longSide = size): Promise<Thumbnail> {
+  assertJpegComplete(image);
   // failOn 'warning' (sharp's default, stated here on purpose): a truncated JPEG is an error,
   // not a half-grey thumbnail.
   const pipeline = sharp(image, { failOn: 'warning', limitInputPixels: MAX_INPUT_PIXELS });

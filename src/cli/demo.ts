@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { ensureTopics } from '../admin/topics.js';
 import { loadConfig } from '../config/load.js';
+import { threadpoolEnv } from '../config/threadpool.js';
 import { Engine } from '../engine.js';
 import { createLogger } from '../observability/logger.js';
 import { enumFlag, flagSpec, numberFlag, parseFlags } from './args.js';
@@ -90,17 +91,6 @@ export async function runDemo(argv: string[]): Promise<number> {
   const err = process.stderr;
   const tty = err.isTTY === true;
 
-  err.write(
-    `Turbine demo: ${fmt(count)} ${workload.records} at ${rate ? `${fmt(rate)}/s` : 'full speed'} on ${brokers}\n`,
-  );
-  err.write(
-    `  topics: ${input} → ${output}${inventoryRun ? ` (+ low-stock alerts on ${alerts})` : ''}, ${partitions} partitions\n`,
-  );
-  await ensureTopics(brokers, [
-    { name: input, partitions },
-    { name: output, partitions },
-    ...(inventoryRun ? [{ name: alerts, partitions }] : []),
-  ]);
   const config = loadConfig({
     flags: {
       brokers,
@@ -113,6 +103,19 @@ export async function runDemo(argv: string[]): Promise<number> {
       ...(typeof values['pool-size'] === 'string' ? { poolSize: values['pool-size'] } : {}),
     },
   });
+  // Before the first Kafka call: node-rdkafka's admin and consume calls use libuv's pool too.
+  Object.assign(process.env, threadpoolEnv(process.env, config.poolSize));
+  err.write(
+    `Turbine demo: ${fmt(count)} ${workload.records} at ${rate ? `${fmt(rate)}/s` : 'full speed'} on ${brokers}\n`,
+  );
+  err.write(
+    `  topics: ${input} → ${output}${inventoryRun ? ` (+ low-stock alerts on ${alerts})` : ''}, ${partitions} partitions\n`,
+  );
+  await ensureTopics(brokers, [
+    { name: input, partitions },
+    { name: output, partitions },
+    ...(inventoryRun ? [{ name: alerts, partitions }] : []),
+  ]);
   // The inventory worker is configured through its environment: alerts go to their own topic,
   // and levels start low enough that some stock movements cross the low-stock threshold.
   const engine = new Engine(config, {
