@@ -18,6 +18,7 @@ import type { Batcher } from './batching/batcher.js';
 import { Committer } from './commit/committer.js';
 import { Completion } from './commit/completion.js';
 import { loadConfig, type RawConfig, type TurbineConfig } from './config/load.js';
+import { threadpoolSizeOf } from './config/threadpool.js';
 import type { Dispatcher } from './dispatch/dispatcher.js';
 import type { WorkerPool } from './dispatch/worker-pool.js';
 import { errorMessage, TurbineError } from './errors.js';
@@ -267,7 +268,7 @@ export class Engine extends EventEmitter implements EngineView {
     );
     this.state = 'running';
     const { input, output, group, poolSize, ordering, guarantee, worker } = c;
-    const libuvThreads = Number(process.env.UV_THREADPOOL_SIZE ?? 4);
+    const libuvThreads = threadpoolSizeOf(process.env);
     const fields = { input, output, group, poolSize, libuvThreads, ordering, guarantee, worker };
     this.logger.info({ ...fields, transactionalId: this.txnId }, 'engine started');
     this.emit('started');

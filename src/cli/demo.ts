@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { ensureTopics } from '../admin/topics.js';
 import { loadConfig } from '../config/load.js';
-import { threadpoolEnv } from '../config/threadpool.js';
+import { sizeThreadpool } from '../config/threadpool.js';
 import { Engine } from '../engine.js';
 import { createLogger } from '../observability/logger.js';
 import { enumFlag, flagSpec, numberFlag, parseFlags } from './args.js';
@@ -104,7 +104,7 @@ export async function runDemo(argv: string[]): Promise<number> {
     },
   });
   // Before the first Kafka call: node-rdkafka's admin and consume calls use libuv's pool too.
-  Object.assign(process.env, threadpoolEnv(process.env, config.poolSize));
+  sizeThreadpool(config.poolSize);
   err.write(
     `Turbine demo: ${fmt(count)} ${workload.records} at ${rate ? `${fmt(rate)}/s` : 'full speed'} on ${brokers}\n`,
   );

@@ -7,7 +7,7 @@
 
 import { isSecretProperty, redactProperties } from '../config/kafka-security.js';
 import { loadConfig, unknownEnvOptions } from '../config/load.js';
-import { threadpoolEnv } from '../config/threadpool.js';
+import { sizeThreadpool } from '../config/threadpool.js';
 import { errorMessage, TurbineError } from '../errors.js';
 import { createLogger } from '../observability/logger.js';
 import { runSupervisor } from '../supervisor/supervisor.js';
@@ -22,7 +22,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   }
   const config = loadConfig({ flags: args.flags, env: process.env, file: args.configFile });
   // Before anything uses libuv's pool (the first log line may); a supervisor sets it per process.
-  if (config.processes === 1) Object.assign(process.env, threadpoolEnv(process.env, config.poolSize));
+  if (config.processes === 1) sizeThreadpool(config.poolSize);
   const logger = createLogger(config.logLevel);
   for (const { name, suggestion } of unknownEnvOptions(process.env)) {
     logger.warn(

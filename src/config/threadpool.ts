@@ -14,6 +14,17 @@ export function libuvThreadpoolSize(poolSize: number): number {
   return Math.min(LIBUV_MAX, Math.max(LIBUV_DEFAULT, poolSize * 2 + 2));
 }
 
+/** libuv's pool size as this process's environment sets it (what libuv reads at first use). */
+export function threadpoolSizeOf(env: NodeJS.ProcessEnv): number {
+  const set = Number.parseInt(env.UV_THREADPOOL_SIZE ?? '', 10);
+  return Number.isInteger(set) && set > 0 ? Math.min(LIBUV_MAX, set) : LIBUV_DEFAULT;
+}
+
+/** Sizes this process's libuv pool for `poolSize` worker threads; call before anything uses the pool. */
+export function sizeThreadpool(poolSize: number): void {
+  Object.assign(process.env, threadpoolEnv(process.env, poolSize));
+}
+
 /** The environment entry to give an engine process of `poolSize` threads: none when the operator chose. */
 export function threadpoolEnv(env: NodeJS.ProcessEnv, poolSize: number): { UV_THREADPOOL_SIZE?: string } {
   if (env.UV_THREADPOOL_SIZE !== undefined && env.UV_THREADPOOL_SIZE !== '') return {};

@@ -105,7 +105,7 @@ async function checkReachable(client: RegistryClient): Promise<void> {
 export async function startRegistry(
   c: TurbineConfig,
   logger: Logger,
-  metrics?: Pick<Metrics, 'registryLookups' | 'registryPendingLookups'>,
+  metrics: Pick<Metrics, 'registryLookups' | 'registryPendingLookups'>,
 ): Promise<RegistrySetup | undefined> {
   if (c.schemaRegistry === '') return undefined;
   const client = new RegistryClient({
@@ -141,12 +141,10 @@ export async function startRegistry(
     retryInitialMs: c.retryInitialMs,
     retryMaxMs: c.retryMaxMs,
     onClose: () => client.close(),
-    ...(metrics && {
-      observe: {
-        request: (outcome) => metrics.registryLookups.inc({ outcome }),
-        pending: (ids) => metrics.registryPendingLookups.set(ids),
-      },
-    }),
+    observe: {
+      request: (outcome) => metrics.registryLookups.inc({ outcome }),
+      pending: (ids) => metrics.registryPendingLookups.set(ids),
+    },
   });
   logger.info(
     { registry: client.url, readerSchema: c.inputSchema ?? null },

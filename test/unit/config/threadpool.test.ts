@@ -1,4 +1,4 @@
-import { libuvThreadpoolSize, threadpoolEnv } from '../../../src/config/threadpool';
+import { libuvThreadpoolSize, threadpoolEnv, threadpoolSizeOf } from '../../../src/config/threadpool';
 
 describe('libuv thread pool size', () => {
   it('is two per worker thread plus two, never below libuv’s 4 nor above its 1024', () => {
@@ -12,5 +12,12 @@ describe('libuv thread pool size', () => {
     expect(threadpoolEnv({ UV_THREADPOOL_SIZE: '64' }, 16)).toEqual({});
     expect(threadpoolEnv({}, 16)).toEqual({ UV_THREADPOOL_SIZE: '34' });
     expect(threadpoolEnv({ UV_THREADPOOL_SIZE: '' }, 3)).toEqual({ UV_THREADPOOL_SIZE: '8' });
+  });
+
+  it('reads the size libuv takes from the environment: its 4 when unset or not a number', () => {
+    expect(threadpoolSizeOf({ UV_THREADPOOL_SIZE: '34' })).toBe(34);
+    expect(threadpoolSizeOf({})).toBe(4);
+    expect(threadpoolSizeOf({ UV_THREADPOOL_SIZE: 'lots' })).toBe(4);
+    expect(threadpoolSizeOf({ UV_THREADPOOL_SIZE: '5000' })).toBe(1024);
   });
 });
