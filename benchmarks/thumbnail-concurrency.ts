@@ -9,15 +9,14 @@
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Piscina } from 'piscina';
+import { checkNumber } from '../src/cli/args.js';
 import { generateImages } from '../src/cli/loadgen-images.js';
 
 const TASK = join(__dirname, 'harness', 'thumbnail-task.js');
 
-function positive(name: string, raw: string): number {
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer (got ${raw})`);
-  return n;
-}
+/** A whole number of at least 1 (and at most `max`), or an error naming the flag. */
+const count = (name: string, raw: string, max: number) =>
+  checkNumber(name, Number(raw), { min: 1, max, integer: true }, raw);
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -29,11 +28,11 @@ async function main(): Promise<void> {
       rounds: { type: 'string', default: '3' },
     },
   });
-  const threads = positive('threads', values.threads);
-  const settings = values.concurrency.split(',').map((c) => positive('concurrency', c));
-  const batches = positive('batches', values.batches);
-  const batchSize = positive('batch-size', values['batch-size']);
-  const rounds = positive('rounds', values.rounds);
+  const threads = count('threads', values.threads, 1024);
+  const settings = values.concurrency.split(',').map((c) => count('concurrency', c, 64));
+  const batches = count('batches', values.batches, 1_000_000);
+  const batchSize = count('batch-size', values['batch-size'], 10_000);
+  const rounds = count('rounds', values.rounds, 1_000);
   const images = (await generateImages(24, 1)).map((image) => image.bytes);
   const meanKb = images.reduce((sum, b) => sum + b.length, 0) / images.length / 1024;
   process.stdout.write(

@@ -20,14 +20,20 @@
 import sharp from 'sharp';
 import type { InputRecord, OutputRecord } from '../src/types.js';
 
+/** An integer setting from the environment, checked once when the worker loads. */
+function envInt(name: string, fallback: number, min: number, max: number): number {
+  const value = Number.parseInt(process.env[name] ?? String(fallback), 10);
+  if (!Number.isInteger(value) || value < min || value > max)
+    throw new Error(`${name} must be an integer from ${min} to ${max}, got ${process.env[name]}`);
+  return value;
+}
+
 /** Long side of the thumbnail in pixels. */
-const size = Number.parseInt(process.env.THUMBNAIL_SIZE ?? '128', 10);
-if (!Number.isInteger(size) || size < 1 || size > 4096)
-  throw new Error(`THUMBNAIL_SIZE must be an integer from 1 to 4096, got ${process.env.THUMBNAIL_SIZE}`);
+const size = envInt('THUMBNAIL_SIZE', 128, 1, 4096);
 /** WebP quality, 1..100. */
-const quality = Number.parseInt(process.env.THUMBNAIL_QUALITY ?? '80', 10);
-if (!Number.isInteger(quality) || quality < 1 || quality > 100)
-  throw new Error(`THUMBNAIL_QUALITY must be an integer from 1 to 100, got ${process.env.THUMBNAIL_QUALITY}`);
+const quality = envInt('THUMBNAIL_QUALITY', 80, 1, 100);
+/** Images of one batch in conversion at once on one worker thread. */
+const concurrency = envInt('THUMBNAIL_CONCURRENCY', 2, 1, 64);
 
 // One libvips thread per image (the default on glibc without jemalloc, set here so it holds on
 // every platform): libvips' pool is per process and would otherwise take every core for each
@@ -101,11 +107,6 @@ export async function makeThumbnail(image: Buffer, longSide = size): Promise<Thu
     },
   };
 }
-
-/** Images of one batch in conversion at once on one worker thread. */
-const concurrency = Number.parseInt(process.env.THUMBNAIL_CONCURRENCY ?? '2', 10);
-if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64)
-  throw new Error(`THUMBNAIL_CONCURRENCY must be an integer from 1 to 64, got ${process.env.THUMBNAIL_CONCURRENCY}`);
 
 async function convert(record: InputRecord): Promise<OutputRecord<Buffer>> {
   const value = record.value;

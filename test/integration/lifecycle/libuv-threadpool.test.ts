@@ -7,26 +7,24 @@
  */
 import { readdirSync } from 'node:fs';
 import { type CliEngine, startCli } from '../../helpers/cli';
-import { freshTopics, randomName } from '../../helpers/kafka';
+import { freshTopics, randomName, sleep, waitFor } from '../../helpers/kafka';
 
 jest.setTimeout(90_000);
 
+const startedLine = (engine: CliEngine) =>
+  engine
+    .log()
+    .split('\n')
+    .find((line) => line.includes('"engine started"'));
+
 async function started(engine: CliEngine): Promise<{ libuvThreads: number; threads: number }> {
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
-    const line = engine
-      .log()
-      .split('\n')
-      .find((l) => l.includes('"engine started"'));
-    if (line) {
-      // A moment for the threads started with the engine (pool, librdkafka's) to settle.
-      await new Promise((resolve) => setTimeout(resolve, 1_000));
-      const threads = readdirSync(`/proc/${engine.child.pid}/task`).length;
-      return { libuvThreads: (JSON.parse(line) as { libuvThreads: number }).libuvThreads, threads };
-    }
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  throw new Error(`engine did not start:\n${engine.log()}`);
+  await waitFor('the engine to start', () => startedLine(engine) !== undefined).catch((error: Error) => {
+    throw new Error(`${error.message}; its log:\n${engine.log()}`);
+  });
+  // A moment for the threads started with the engine (pool, librdkafka's) to settle.
+  await sleep(1_000);
+  const threads = readdirSync(`/proc/${engine.child.pid}/task`).length;
+  return { libuvThreads: (JSON.parse(startedLine(engine)!) as { libuvThreads: number }).libuvThreads, threads };
 }
 
 test('libuv thread pool: 2 per worker thread + 2 by default, the operator’s UV_THREADPOOL_SIZE kept', async () => {
